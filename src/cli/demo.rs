@@ -1,0 +1,56 @@
+//! `cohort demo`: generate a small shop and run the saved analyses on it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use datafusion::common::{exec_datafusion_err, Result};
+
+use super::{script, Cli};
+
+/// The saved analyses the demo runs, in order: (file name, text).
+pub const ANALYSES: &[(&str, &str)] = &[
+    (
+        "sql/rfm_segments.sql",
+        include_str!("../../sql/rfm_segments.sql"),
+    ),
+    (
+        "sql/churn_propensity.sql",
+        include_str!("../../sql/churn_propensity.sql"),
+    ),
+];
+
+/// Runs the demo.
+pub async fn run(cli: &Cli, out: Option<PathBuf>, customers: usize, seed: u64) -> Result<()> {
+    let tmp;
+    let dir = match out {
+        Some(d) => d,
+        None => {
+            tmp = tempfile::tempdir()
+                .map_err(|e| exec_datafusion_err!("demo: cannot make a temporary folder: {e}"))?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let started = std::time::Instant::now();
+    let s = crate::gen::generate(&dir, customers, seed)?;
+    println!(
+        "== generated a synthetic shop in {}: {} customers, {} orders, {} order items, {} events ({:.1}s)\n",
+        dir.display(),
+        s.customers,
+        s.orders,
+        s.order_items,
+        s.events,
+        started.elapsed().as_secs_f64()
+    );
+    let session = cli.session(Some(dir.join("cohort_models"))).await?;
+    let mut vars = BTreeMap::new();
+    vars.insert("data".to_string(), dir.to_string_lossy().to_string());
+    for (name, text) in ANALYSES {
+        println!("== {name}");
+        let t = std::time::Instant::now();
+        let text =
+            script::substitute(text, &vars).map_err(|e| exec_datafusion_err!("{name}: {e}"))?;
+        script::run_text(&session, name, &text, &mut std::io::stdout()).await?;
+        println!("({name}: {:.1}s)\n", t.elapsed().as_secs_f64());
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Metric arithmetic shared by the metric aggregates and by training-time evaluation.
+//! Definitions follow scikit-learn for binary problems (positive class = 1 / true).
+
+use std::collections::BTreeMap;
+
+/// Counts of a binary confusion matrix.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Confusion {
+    /// True positives.
+    pub tp: u64,
+    /// False positives.
+    pub fp: u64,
+    /// True negatives.
+    pub tn: u64,
+    /// False negatives.
+    pub fn_: u64,
+}
+
+impl Confusion {
+    /// Adds one (prediction, label) pair.
+    pub fn add(&mut self, pred: bool, label: bool) {
+        match (pred, label) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, false) => self.tn += 1,
+            (false, true) => self.fn_ += 1,
+        }
+    }
+    /// Adds another matrix.
+    pub fn merge(&mut self, o: &Confusion) {
+        self.tp += o.tp;
+        self.fp += o.fp;
+        self.tn += o.tn;
+        self.fn_ += o.fn_;
+    }
+    fn ratio(num: u64, den: u64) -> Option<f64> {
+        (den > 0).then(|| num as f64 / den as f64)
+    }
+    /// (tp + tn) / n; NULL on empty input.
+    pub fn accuracy(&self) -> Option<f64> {
+        Self::ratio(self.tp + self.tn, self.tp + self.tn + self.fp + self.fn_)
+    }
+    /// tp / (tp + fp); NULL when nothing is predicted positive.
+    pub fn precision(&self) -> Option<f64> {
+        Self::ratio(self.tp, self.tp + self.fp)
+    }
+    /// tp / (tp + fn); NULL when no label is positive.
+    pub fn recall(&self) -> Option<f64> {
+        Self::ratio(self.tp, self.tp + self.fn_)
+    }
+    /// 2 tp / (2 tp + fp + fn); NULL when there is no positive prediction or label.
+    pub fn f1(&self) -> Option<f64> {
+        Self::ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
+    }
+}
+
+/// Area under the ROC curve with tied scores averaged (the Mann–Whitney statistic, equal to
+/// scikit-learn's `roc_auc_score`). NULL when either class is absent. NaN scores sort last.
+pub fn roc_auc(pairs: &mut [(f64, bool)]) -> Option<f64> {
+    let n_pos = pairs.iter().filter(|p| p.1).count() as f64;
+    let n_neg = pairs.len() as f64 - n_pos;
+    if n_pos == 0.0 || n_neg == 0.0 {
+        return None;
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut rank_sum_pos = 0.0;
+    let mut i = 0;
+    while i < pairs.len() {
+        let mut j = i;
+        while j < pairs.len() && pairs[j].0.total_cmp(&pairs[i].0).is_eq() {
+            j += 1;
+        }
+        // ranks i+1 ..= j share their average
+        let avg_rank = (i + 1 + j) as f64 / 2.0;
+        let pos_in_group = pairs[i..j].iter().filter(|p| p.1).count() as f64;
+        rank_sum_pos += avg_rank * pos_in_group;
+        i = j;
+    }
+    Some((rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
+}
+
+/// The clipping of scikit-learn's `log_loss`: probabilities are kept within
+/// [eps, 1 - eps] with eps the float64 machine epsilon.
+pub fn log_loss_term(p: f64, label: bool) -> f64 {
+    let eps = f64::EPSILON;
+    let p = p.clamp(eps, 1.0 - eps);
+    if label {
+        -p.ln()
+    } else {
+        -(1.0 - p).ln()
+    }
+}
+
+/// Classification metrics of probabilities against binary labels at threshold 0.5.
+pub fn binary_metrics(probs: &[f64], labels: &[bool]) -> BTreeMap<String, Option<f64>> {
+    let mut c = Confusion::default();
+    let mut ll = 0.0;
+    let mut pairs = Vec::with_capacity(probs.len());
+    for (&p, &y) in probs.iter().zip(labels) {
+        c.add(p >= 0.5, y);
+        ll += log_loss_term(p, y);
+        pairs.push((p, y));
+    }
+    let n = probs.len();
+    let mut m = BTreeMap::new();
+    m.insert("accuracy".into(), c.accuracy());
+    m.insert("precision".into(), c.precision());
+    m.insert("recall".into(), c.recall());
+    m.insert("f1_score".into(), c.f1());
+    m.insert("roc_auc".into(), roc_auc(&mut pairs));
+    m.insert("log_loss".into(), (n > 0).then(|| ll / n as f64));
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_by_hand() {
+        // positives 0.8, 0.4; negatives 0.4, 0.1: pairs (0.8>0.4)=1, (0.8>0.1)=1, (0.4=0.4)=0.5, (0.4>0.1)=1
+        let mut p = vec![(0.8, true), (0.4, true), (0.4, false), (0.1, false)];
+        assert_eq!(roc_auc(&mut p), Some(3.5 / 4.0));
+        let mut one = vec![(0.1, true)];
+        assert_eq!(roc_auc(&mut one), None);
+    }
+
+    #[test]
+    fn confusion_by_hand() {
+        let mut c = Confusion::default();
+        for (p, l) in [
+            (true, true),
+            (true, false),
+            (false, true),
+            (false, false),
+            (true, true),
+        ] {
+            c.add(p, l);
+        }
+        assert_eq!(c.accuracy(), Some(0.6));
+        assert_eq!(c.precision(), Some(2.0 / 3.0));
+        assert_eq!(c.recall(), Some(2.0 / 3.0));
+        assert_eq!(c.f1(), Some(4.0 / 6.0));
+    }
+}

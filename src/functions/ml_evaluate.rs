@@ -1,0 +1,116 @@
+//! `ml_evaluate('model')` (metrics stored at training time) and
+//! `ml_evaluate('model', 'SELECT ...')` (metrics of the model on a query's rows, which must
+//! hold the features and the label). One row: model, version, dataset, rows, accuracy,
+//! precision, recall, f1_score, roc_auc, log_loss.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Float64Array, RecordBatch, StringArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::view::ViewTable;
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::{plan_err, Result};
+use datafusion::datasource::MemTable;
+
+use crate::store::ModelStore;
+use crate::util::{from_item, literal_string, plan_sql, quote_ident, quote_str};
+
+const METRICS: [&str; 6] = [
+    "accuracy",
+    "precision",
+    "recall",
+    "f1_score",
+    "roc_auc",
+    "log_loss",
+];
+
+/// The `ml_evaluate` table function.
+#[derive(Debug)]
+pub struct MlEvaluate {
+    store: Arc<ModelStore>,
+}
+
+impl MlEvaluate {
+    /// Evaluates models of `store`.
+    pub fn new(store: Arc<ModelStore>) -> Self {
+        Self { store }
+    }
+}
+
+fn schema() -> SchemaRef {
+    let mut fields = vec![
+        Field::new("model", DataType::Utf8, false),
+        Field::new("version", DataType::UInt64, false),
+        Field::new("dataset", DataType::Utf8, false),
+        Field::new("rows", DataType::UInt64, false),
+    ];
+    fields.extend(
+        METRICS
+            .iter()
+            .map(|m| Field::new(*m, DataType::Float64, true)),
+    );
+    Arc::new(Schema::new(fields))
+}
+
+impl TableFunctionImpl for MlEvaluate {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let exprs = args.exprs();
+        if exprs.is_empty() || exprs.len() > 2 {
+            return plan_err!(
+                "ml_evaluate: expected (model) or (model, query), got {} arguments",
+                exprs.len()
+            );
+        }
+        let name = literal_string(exprs, 0, "ml_evaluate", "model")?;
+        let model = self.store.load(&name)?;
+        let m = &model.manifest;
+        if exprs.len() == 1 {
+            let Some(metrics) = &m.metrics else {
+                return plan_err!("ml_evaluate: model '{}' has no stored metrics (it was trained without evaluation rows)", m.name);
+            };
+            let mut cols: Vec<Arc<dyn datafusion::arrow::array::Array>> = vec![
+                Arc::new(StringArray::from(vec![m.name.clone()])),
+                Arc::new(UInt64Array::from(vec![m.version])),
+                Arc::new(StringArray::from(vec![metrics.dataset.clone()])),
+                Arc::new(UInt64Array::from(vec![metrics.rows])),
+            ];
+            for k in METRICS {
+                cols.push(Arc::new(Float64Array::from(vec![metrics
+                    .values
+                    .get(k)
+                    .copied()
+                    .flatten()])));
+            }
+            let batch = RecordBatch::try_new(schema(), cols)?;
+            return Ok(Arc::new(MemTable::try_new(schema(), vec![vec![batch]])?));
+        }
+        let query = literal_string(exprs, 1, "ml_evaluate", "query")?;
+        let Some(label) = &m.label else {
+            return plan_err!(
+                "ml_evaluate: model '{}' has no label to evaluate against",
+                m.name
+            );
+        };
+        let [_, positive] = label.classes.as_slice() else {
+            return plan_err!("ml_evaluate: model '{}' is not a binary classifier", m.name);
+        };
+        let features: Vec<String> = m.features.iter().map(|f| quote_ident(&f.name)).collect();
+        let sql = format!(
+            "SELECT {model} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset, \
+               CAST(count(__p) AS BIGINT UNSIGNED) AS rows, \
+               accuracy(__p >= 0.5, __y) AS accuracy, precision_score(__p >= 0.5, __y) AS precision, \
+               recall_score(__p >= 0.5, __y) AS recall, f1_score(__p >= 0.5, __y) AS f1_score, \
+               roc_auc(__p, __y) AS roc_auc, log_loss(__p, __y) AS log_loss \
+             FROM (SELECT predict_proba({model}, {features}) AS __p, CAST({label} AS VARCHAR) = {positive} AS __y \
+                   FROM {from} WHERE {label} IS NOT NULL) AS scored",
+            model = quote_str(&m.name),
+            version = m.version,
+            features = features.join(", "),
+            label = quote_ident(&label.name),
+            positive = quote_str(positive),
+            from = from_item(&query),
+        );
+        let plan = plan_sql(args.session(), &sql)?;
+        Ok(Arc::new(ViewTable::new(plan, Some(sql))))
+    }
+}

@@ -1,0 +1,65 @@
+//! `ml_weights('model')`: the weights of a linear model.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::{plan_err, Result};
+use datafusion::datasource::MemTable;
+
+use crate::models::ModelParams;
+use crate::store::ModelStore;
+use crate::util::literal_string;
+
+/// The `ml_weights` table function: feature, weight, odds_ratio. Weights apply to the
+/// preprocessed features (after imputation, scaling and one-hot encoding, named `col=category`);
+/// the intercept is the row `(intercept)`. odds_ratio = exp(weight).
+#[derive(Debug)]
+pub struct MlWeights {
+    store: Arc<ModelStore>,
+}
+
+impl MlWeights {
+    /// Reads models of `store`.
+    pub fn new(store: Arc<ModelStore>) -> Self {
+        Self { store }
+    }
+}
+
+impl TableFunctionImpl for MlWeights {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        if args.exprs().len() != 1 {
+            return plan_err!(
+                "ml_weights: expected 1 argument (model), got {}",
+                args.exprs().len()
+            );
+        }
+        let name = literal_string(args.exprs(), 0, "ml_weights", "model")?;
+        let model = self.store.load(&name)?;
+        let (features, weights) = match &model.params {
+            ModelParams::Logistic(p) => {
+                let mut f = vec!["(intercept)".to_string()];
+                f.extend(model.preprocess.feature_names());
+                let mut w = vec![p.intercept];
+                w.extend(p.weights.iter().copied());
+                (f, w)
+            }
+        };
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("feature", DataType::Utf8, false),
+            Field::new("weight", DataType::Float64, false),
+            Field::new("odds_ratio", DataType::Float64, false),
+        ]));
+        let odds: Vec<f64> = weights.iter().map(|w| w.exp()).collect();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(StringArray::from(features)),
+                Arc::new(Float64Array::from(weights)),
+                Arc::new(Float64Array::from(odds)),
+            ],
+        )?;
+        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    }
+}

@@ -1,0 +1,49 @@
+//! SQL functions, one per file. This module only wires them up.
+
+pub mod metrics;
+pub mod ml_evaluate;
+pub mod ml_models;
+pub mod ml_weights;
+pub mod predict;
+pub mod rfm;
+pub mod rfm_segment;
+
+use std::sync::Arc;
+
+use datafusion::catalog::TableFunctionImpl;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+
+use crate::store::ModelStore;
+
+/// Scalar functions.
+pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
+    vec![
+        predict::predict_udf(Arc::clone(store)),
+        predict::predict_proba_udf(Arc::clone(store)),
+        rfm_segment::rfm_segment_udf(),
+    ]
+}
+
+/// Aggregate functions.
+pub fn aggregate_functions() -> Vec<AggregateUDF> {
+    metrics::all()
+}
+
+/// Table functions, with their SQL names.
+pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
+    vec![
+        (
+            "ml_models",
+            Arc::new(ml_models::MlModels::new(Arc::clone(store))),
+        ),
+        (
+            "ml_evaluate",
+            Arc::new(ml_evaluate::MlEvaluate::new(Arc::clone(store))),
+        ),
+        (
+            "ml_weights",
+            Arc::new(ml_weights::MlWeights::new(Arc::clone(store))),
+        ),
+        ("rfm", Arc::new(rfm::Rfm)),
+    ]
+}

@@ -1,0 +1,144 @@
+//! Binary logistic regression, fitted with linfa-logistic (L-BFGS, L2 penalty `alpha` on the
+//! weights but not the intercept: the objective of scikit-learn's `LogisticRegression` with
+//! `C = 1 / alpha`).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use datafusion::common::{exec_datafusion_err, plan_err, Result};
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+
+use super::options::ModelOptions;
+
+/// Options of `type = 'logistic_regression'`.
+pub const OPTIONS: &[&str] = &["max_iterations", "alpha", "tolerance"];
+
+/// Fitted weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticParams {
+    /// One weight per (expanded, preprocessed) feature.
+    pub weights: Vec<f64>,
+    /// Intercept.
+    pub intercept: f64,
+}
+
+/// Hyper-parameters with their defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct LogisticHyper {
+    /// L2 penalty (scikit-learn's 1/C). Default 1.0.
+    pub alpha: f64,
+    /// L-BFGS iteration cap. Default 1000.
+    pub max_iterations: u64,
+    /// Gradient-norm tolerance. Default 1e-6.
+    pub tolerance: f64,
+}
+
+impl LogisticHyper {
+    /// Reads and validates the type options.
+    pub fn from_options(o: &ModelOptions) -> Result<Self> {
+        Ok(Self {
+            alpha: o.number("alpha", 1.0, 0.0, 1e12)?,
+            max_iterations: o.integer("max_iterations", 1000, 1, 1_000_000)?,
+            tolerance: o.number("tolerance", 1e-6, 1e-15, 1.0)?,
+        })
+    }
+}
+
+/// Fits on a dense matrix and 0/1 targets (1 = positive class).
+pub fn fit(x: Array2<f64>, y: &[bool], hyper: LogisticHyper) -> Result<LogisticParams> {
+    let targets: Array1<usize> = y.iter().map(|&b| usize::from(b)).collect();
+    let dataset = Dataset::new(x, targets);
+    let fitted = LogisticRegression::default()
+        .alpha(hyper.alpha)
+        .max_iterations(hyper.max_iterations)
+        .gradient_tolerance(hyper.tolerance)
+        .with_intercept(true)
+        .fit(&dataset)
+        .map_err(|e| {
+            exec_datafusion_err!("CREATE MODEL: logistic_regression failed to fit: {e}")
+        })?;
+    // linfa calls the more frequent class "positive"; we want P(class 1).
+    let flip = fitted.labels().pos.class == 0;
+    let sign = if flip { -1.0 } else { 1.0 };
+    let weights = fitted.params().iter().map(|w| sign * w).collect();
+    Ok(LogisticParams {
+        weights,
+        intercept: sign * fitted.intercept(),
+    })
+}
+
+impl LogisticParams {
+    /// P(positive class) for each row of a preprocessed matrix.
+    pub fn probabilities(&self, x: &Array2<f64>) -> Vec<f64> {
+        let w = Array1::from(self.weights.clone());
+        let z = x.dot(&w);
+        z.iter().map(|z| sigmoid(z + self.intercept)).collect()
+    }
+
+    /// The `weights.parquet` table: feature, weight (intercept first as `(intercept)`).
+    pub fn to_batch(&self, names: &[String]) -> Result<RecordBatch> {
+        let mut feature = vec!["(intercept)".to_string()];
+        feature.extend(names.iter().cloned());
+        let mut weight = vec![self.intercept];
+        weight.extend(self.weights.iter().copied());
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("feature", DataType::Utf8, false),
+            Field::new("weight", DataType::Float64, false),
+        ]));
+        Ok(RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(feature)),
+                Arc::new(Float64Array::from(weight)),
+            ],
+        )?)
+    }
+
+    /// Restores weights, checking they match the expected feature names.
+    pub fn from_batch(batch: &RecordBatch, names: &[String]) -> Result<Self> {
+        let (Some(f), Some(w)) = (
+            batch.column_by_name("feature"),
+            batch.column_by_name("weight"),
+        ) else {
+            return plan_err!("model store: weights.parquet needs columns feature and weight");
+        };
+        let f = cast(f, &DataType::Utf8)?;
+        let f = f.as_string::<i32>();
+        let w = cast(w, &DataType::Float64)?;
+        let w = w.as_primitive::<Float64Type>();
+        if batch.num_rows() != names.len() + 1 || f.value(0) != "(intercept)" {
+            return plan_err!(
+                "model store: weights.parquet does not match the model's {} features",
+                names.len()
+            );
+        }
+        for (i, n) in names.iter().enumerate() {
+            if f.value(i + 1) != n {
+                return plan_err!(
+                    "model store: weights.parquet row {} is '{}', expected '{n}'",
+                    i + 1,
+                    f.value(i + 1)
+                );
+            }
+        }
+        Ok(Self {
+            intercept: w.value(0),
+            weights: (1..w.len()).map(|i| w.value(i)).collect(),
+        })
+    }
+}
+
+/// The logistic function, computed without overflow.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}

@@ -1,0 +1,181 @@
+//! Checks on the real CDNOW purchase data against independent references recorded as fixtures:
+//! RFM against pandas (and duckdb), logistic regression against scikit-learn.
+//! Fixtures and the scripts that made them: tests/fixtures/.
+
+mod common;
+
+use common::{repo, run, scalar_f64, scalar_i64, session, shared_data};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Float64Type;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfm_matches_pandas_fixture() {
+    let Some(data) = shared_data("rfm_matches_pandas_fixture") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(dir.path(), 4);
+    run(
+        &s,
+        &format!(
+            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
+            data.join("cdnow_master.parquet").display()
+        ),
+    )
+    .await;
+    run(&s, &format!(
+        "CREATE EXTERNAL TABLE fixture STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
+        repo().join("tests/fixtures/cdnow_rfm.csv").display()
+    ))
+    .await;
+    run(&s, "CREATE TABLE r AS SELECT * FROM rfm('cdnow', 'customer_id', 'order_date', 'amount', DATE '1998-07-01')").await;
+    assert_eq!(scalar_i64(&s, "SELECT count(*) FROM r").await, 23_570);
+    assert_eq!(scalar_i64(&s, "SELECT count(*) FROM fixture").await, 23_570);
+    let mismatches = scalar_i64(
+        &s,
+        "SELECT count(*) FROM r FULL JOIN fixture f ON r.customer = f.customer_id
+         WHERE r.customer IS NULL OR f.customer_id IS NULL
+            OR r.recency_days <> f.recency_days OR r.frequency <> f.frequency
+            OR abs(r.monetary - f.monetary) > 1e-6
+            OR r.r_score <> f.r_score OR r.f_score <> f.f_score OR r.m_score <> f.m_score
+            OR r.rfm_cell <> f.rfm_cell OR r.segment <> f.segment",
+    )
+    .await;
+    assert_eq!(
+        mismatches, 0,
+        "rows of rfm() that differ from the pandas fixture"
+    );
+    // The checksums recorded in cdnow_rfm.meta.json
+    assert_eq!(
+        scalar_i64(&s, "SELECT sum(recency_days) FROM r").await,
+        8_678_984
+    );
+    assert_eq!(
+        scalar_i64(&s, "SELECT sum(rfm_cell) FROM r").await,
+        7_848_810
+    );
+    assert!((scalar_f64(&s, "SELECT sum(monetary) FROM r").await - 2_500_315.63).abs() < 1e-3);
+}
+
+fn fixture() -> serde_json::Value {
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/cdnow_logistic.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logistic_regression_matches_scikit_learn() {
+    let Some(data) = shared_data("logistic_regression_matches_scikit_learn") else {
+        return;
+    };
+    let fx = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(dir.path(), 4);
+    run(
+        &s,
+        &format!(
+            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
+            data.join("cdnow_master.parquet").display()
+        ),
+    )
+    .await;
+    run(&s, "CREATE TABLE feats AS
+        WITH cal AS (
+          SELECT customer_id,
+                 CAST(DATE '1997-10-01' - max(order_date) AS DOUBLE) AS recency_days,
+                 CAST(count(*) AS DOUBLE) AS frequency,
+                 CAST(sum(amount) AS DOUBLE) AS monetary,
+                 CAST(sum(num_cds) AS DOUBLE) AS cds
+          FROM cdnow WHERE order_date < DATE '1997-10-01' GROUP BY customer_id),
+        nxt AS (SELECT DISTINCT customer_id FROM cdnow WHERE order_date >= DATE '1997-10-01' AND order_date <= DATE '1998-06-30')
+        SELECT cal.*, nxt.customer_id IS NOT NULL AS bought_again FROM cal LEFT JOIN nxt ON cal.customer_id = nxt.customer_id").await;
+    assert_eq!(
+        scalar_i64(&s, "SELECT count(*) FROM feats").await,
+        fx["n_customers"].as_i64().unwrap()
+    );
+    run(
+        &s,
+        "CREATE MODEL cd OPTIONS (type = 'logistic_regression', label = 'bought_again',
+             features = 'recency_days,frequency,monetary,cds', split = 'expr:customer_id % 5 = 0',
+             scale = 'standard', alpha = 1.0, tolerance = 1e-9) AS SELECT * FROM feats",
+    )
+    .await;
+
+    let m = s.store().load("cd").unwrap();
+    assert_eq!(m.manifest.rows.train, fx["n_train"].as_u64().unwrap());
+    assert_eq!(m.manifest.rows.holdout, fx["n_holdout"].as_u64().unwrap());
+    // Scaler fitted on the training rows
+    for (i, c) in m.preprocess.columns.iter().enumerate() {
+        let cohort::models::features::Transform::Numeric { center, scale, .. } = &c.transform
+        else {
+            panic!()
+        };
+        let (em, es) = (
+            f(&fx["scaler"]["mean_list"][i]),
+            f(&fx["scaler"]["scale_list"][i]),
+        );
+        assert!(
+            (center - em).abs() < 1e-9 * em.abs().max(1.0),
+            "{}: mean {center} vs {em}",
+            c.name
+        );
+        assert!(
+            (scale - es).abs() < 1e-9 * es.abs().max(1.0),
+            "{}: scale {scale} vs {es}",
+            c.name
+        );
+    }
+    // Coefficients: within 1e-6 of the exact optimum of scikit-learn's objective
+    let exact = &fx["c_1"]["exact_optimum"];
+    let w = run(&s, "SELECT feature, weight FROM ml_weights('cd')").await;
+    let mut seen = 0;
+    for b in &w {
+        let (names, weights) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_primitive::<Float64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            let expected = if names.value(i) == "(intercept)" {
+                f(&exact["intercept"])
+            } else {
+                f(&exact["coef"][names.value(i)])
+            };
+            let got = weights.value(i);
+            println!(
+                "{:>14} cohort {got:+.9} scikit-learn {expected:+.9}",
+                names.value(i)
+            );
+            assert!(
+                (got - expected).abs() < 1e-6,
+                "{}: {got} vs {expected}",
+                names.value(i)
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 5);
+    // Hold-out metrics
+    let metrics = &fx["holdout_metrics"];
+    let got = |k: &str| m.manifest.metrics.as_ref().unwrap().values[k].unwrap();
+    println!(
+        "hold-out AUC cohort {} scikit-learn {}",
+        got("roc_auc"),
+        f(&metrics["roc_auc"])
+    );
+    assert!((got("roc_auc") - f(&metrics["roc_auc"])).abs() < 1e-6);
+    assert!((got("log_loss") - f(&metrics["log_loss"])).abs() < 1e-6);
+    assert!((got("accuracy") - f(&metrics["accuracy"])).abs() < 1e-12);
+    assert!((got("precision") - f(&metrics["precision"])).abs() < 1e-12);
+    assert!((got("recall") - f(&metrics["recall"])).abs() < 1e-12);
+    // Individual hold-out probabilities
+    for (id, p) in fx["holdout_probabilities"].as_object().unwrap() {
+        let got = scalar_f64(&s, &format!(
+            "SELECT predict_proba('cd', recency_days, frequency, monetary, cds) FROM feats WHERE customer_id = {id}"
+        ))
+        .await;
+        assert!((got - f(p)).abs() < 1e-6, "customer {id}: {got} vs {p}");
+    }
+}

@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use cohort::CohortSession;
+use datafusion::arrow::array::RecordBatch;
+
+/// `../shared/data` beside the repo, when it exists. Tests that need it print why they skip.
+pub fn shared_data(test: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if dir.join("cdnow_master.parquet").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED {test}: {} is absent; this test compares against the real CDNOW data set",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The repo root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A session with its own model store in `dir`.
+pub fn session(dir: &Path, partitions: usize) -> CohortSession {
+    CohortSession::builder()
+        .models_dir(dir.join("models"))
+        .target_partitions(partitions)
+        .build()
+        .expect("session")
+}
+
+/// Runs one statement and collects it.
+pub async fn run(s: &CohortSession, sql: &str) -> Vec<RecordBatch> {
+    match s.sql(sql).await {
+        Ok(df) => df.collect().await.unwrap_or_else(|e| panic!("{sql}\n{e}")),
+        Err(e) => panic!("{sql}\n{e}"),
+    }
+}
+
+/// A single f64 from a one-row, one-column result.
+pub async fn scalar_f64(s: &CohortSession, sql: &str) -> f64 {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Float64Type;
+    let b = run(s, &format!("SELECT CAST(v AS DOUBLE) FROM ({sql}) AS q(v)")).await;
+    let b = b.iter().find(|b| b.num_rows() > 0).expect("one row");
+    b.column(0).as_primitive::<Float64Type>().value(0)
+}
+
+/// A single i64 from a one-row, one-column result.
+pub async fn scalar_i64(s: &CohortSession, sql: &str) -> i64 {
+    scalar_f64(s, sql).await as i64
+}
