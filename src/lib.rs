@@ -26,6 +26,8 @@
 //! [`store`] keeps models on disk, [`models`] trains and scores them, [`functions`] holds one SQL
 //! function per file, [`cli`] and [`gen`] are the command-line tool and the synthetic shop.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod functions;
 pub mod gen;

@@ -110,7 +110,14 @@ impl TableFunctionImpl for MlEvaluate {
             positive = quote_str(positive),
             from = from_item(&query),
         );
-        let plan = plan_sql(args.session(), &sql)?;
+        let plan = plan_sql(args.session(), &sql).map_err(|e| {
+            datafusion::common::plan_datafusion_err!(
+                "ml_evaluate('{}', query): the query must return the model's features ({}) and its label '{}'; {e}",
+                m.name,
+                m.features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
+                label.name
+            )
+        })?;
         Ok(Arc::new(ViewTable::new(plan, Some(sql))))
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use datafusion::arrow::array::{Array, AsArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
-use datafusion::common::{plan_err, Result};
+use datafusion::common::{exec_err, plan_err, Result};
 use datafusion::logical_expr::scalar_doc_sections::DOC_SECTION_OTHER;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
@@ -70,8 +70,10 @@ impl ScalarUDFImpl for RfmSegment {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let r = cast(&arrays[0], &DataType::Int64)?;
-        let f = cast(&arrays[1], &DataType::Int64)?;
+        let [r, f] = arrays.as_slice() else {
+            return exec_err!("rfm_segment: expected 2 arguments, got {}", arrays.len());
+        };
+        let (r, f) = (cast(r, &DataType::Int64)?, cast(f, &DataType::Int64)?);
         let (r, f) = (r.as_primitive::<Int64Type>(), f.as_primitive::<Int64Type>());
         let out: StringArray = (0..r.len())
             .map(|i| {

@@ -450,13 +450,6 @@ pub(crate) fn feature_kind(dt: &DataType) -> Option<&'static str> {
     }
 }
 
-impl ColumnSpec {
-    /// The Arrow type name of the column at training time.
-    pub fn type_name(&self) -> &str {
-        &self.data_type
-    }
-}
-
 /// Returns the NULL count of each column over the given rows.
 pub(crate) fn null_counts(columns: &[ArrayRef], rows: &[bool]) -> Vec<u64> {
     columns
