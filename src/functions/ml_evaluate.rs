@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Float64Array, RecordBatch, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::view::ViewTable;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result};
@@ -37,21 +37,6 @@ impl MlEvaluate {
     }
 }
 
-fn schema() -> SchemaRef {
-    let mut fields = vec![
-        Field::new("model", DataType::Utf8, false),
-        Field::new("version", DataType::UInt64, false),
-        Field::new("dataset", DataType::Utf8, false),
-        Field::new("rows", DataType::UInt64, false),
-    ];
-    fields.extend(
-        METRICS
-            .iter()
-            .map(|m| Field::new(*m, DataType::Float64, true)),
-    );
-    Arc::new(Schema::new(fields))
-}
-
 impl TableFunctionImpl for MlEvaluate {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let exprs = args.exprs();
@@ -74,17 +59,39 @@ impl TableFunctionImpl for MlEvaluate {
                 Arc::new(StringArray::from(vec![metrics.dataset.clone()])),
                 Arc::new(UInt64Array::from(vec![metrics.rows])),
             ];
-            for k in METRICS {
+            // Classifiers report the fixed classification columns; other model types report
+            // the metrics they store, in name order.
+            let keys: Vec<String> = if model.is_classifier() {
+                METRICS.iter().map(|k| k.to_string()).collect()
+            } else {
+                metrics.values.keys().cloned().collect()
+            };
+            let mut fields = vec![
+                Field::new("model", DataType::Utf8, false),
+                Field::new("version", DataType::UInt64, false),
+                Field::new("dataset", DataType::Utf8, false),
+                Field::new("rows", DataType::UInt64, false),
+            ];
+            for k in &keys {
+                fields.push(Field::new(k, DataType::Float64, true));
                 cols.push(Arc::new(Float64Array::from(vec![metrics
                     .values
                     .get(k)
                     .copied()
                     .flatten()])));
             }
-            let batch = RecordBatch::try_new(schema(), cols)?;
-            return Ok(Arc::new(MemTable::try_new(schema(), vec![vec![batch]])?));
+            let schema = Arc::new(Schema::new(fields));
+            let batch = RecordBatch::try_new(Arc::clone(&schema), cols)?;
+            return Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?));
         }
         let query = literal_string(exprs, 1, "ml_evaluate", "query")?;
+        if !model.is_classifier() {
+            return plan_err!(
+                "ml_evaluate: evaluating a {} model on a query is not supported; use ml_evaluate('{}') for the metrics stored at training (a calibration summary from clv_summary adds hold-out predicted vs actual purchases)",
+                m.model_type,
+                m.name
+            );
+        }
         let Some(label) = &m.label else {
             return plan_err!(
                 "ml_evaluate: model '{}' has no label to evaluate against",

@@ -12,7 +12,38 @@ use crate::models::ModelParams;
 use crate::store::ModelStore;
 use crate::util::literal_string;
 
-/// The `ml_weights` table function: feature, weight, odds_ratio. Weights apply to the
+/// `parameter, value` rows for models described by a few named parameters, ending with the
+/// log-likelihood of the fit.
+fn parameter_table(
+    m: &crate::store::Manifest,
+    params: &[(&str, f64)],
+) -> Result<Arc<dyn TableProvider>> {
+    let mut names: Vec<String> = params.iter().map(|p| p.0.to_string()).collect();
+    let mut values: Vec<f64> = params.iter().map(|p| p.1).collect();
+    if let Some(ll) = m
+        .metrics
+        .as_ref()
+        .and_then(|x| x.values.get("log_likelihood").copied().flatten())
+    {
+        names.push("log_likelihood".into());
+        values.push(ll);
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("parameter", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(StringArray::from(names)),
+            Arc::new(Float64Array::from(values)),
+        ],
+    )?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+/// The `ml_weights` table function: feature, weight, odds_ratio.
+/// For `bgnbd` and `gamma_gamma` models: parameter, value (with the log-likelihood). Weights apply to the
 /// preprocessed features (after imputation, scaling and one-hot encoding, named `col=category`);
 /// the intercept is the row `(intercept)`. odds_ratio = exp(weight).
 #[derive(Debug)]
@@ -44,6 +75,16 @@ impl TableFunctionImpl for MlWeights {
                 let mut w = vec![p.intercept];
                 w.extend(p.weights.iter().copied());
                 (f, w)
+            }
+            // Buy-till-you-die models: their parameters and the log-likelihood of the fit.
+            ModelParams::BgNbd { params: p, .. } => {
+                return parameter_table(
+                    &model.manifest,
+                    &[("r", p.r), ("alpha", p.alpha), ("a", p.a), ("b", p.b)],
+                )
+            }
+            ModelParams::GammaGamma(p) => {
+                return parameter_table(&model.manifest, &[("p", p.p), ("q", p.q), ("v", p.v)])
             }
         };
         let schema = Arc::new(Schema::new(vec![

@@ -1,10 +1,16 @@
 //! SQL functions, one per file. This module only wires them up.
 
+pub mod clv;
+mod clv_scalar;
+pub mod clv_summary;
+pub mod expected_avg_value;
+pub mod expected_purchases;
 pub mod metrics;
 pub mod ml_evaluate;
 pub mod ml_models;
 pub mod ml_weights;
 pub mod predict;
+pub mod prob_alive;
 pub mod rfm;
 pub mod rfm_segment;
 
@@ -21,6 +27,10 @@ pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
         predict::predict_udf(Arc::clone(store)),
         predict::predict_proba_udf(Arc::clone(store)),
         rfm_segment::rfm_segment_udf(),
+        expected_purchases::expected_purchases_udf(Arc::clone(store)),
+        prob_alive::prob_alive_udf(Arc::clone(store)),
+        expected_avg_value::expected_avg_value_udf(Arc::clone(store)),
+        clv::clv_udf(Arc::clone(store)),
     ]
 }
 
@@ -45,5 +55,6 @@ pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn Ta
             Arc::new(ml_weights::MlWeights::new(Arc::clone(store))),
         ),
         ("rfm", Arc::new(rfm::Rfm)),
+        ("clv_summary", Arc::new(clv_summary::ClvSummary)),
     ]
 }

@@ -106,6 +106,17 @@ impl PredictFunc {
                 model.feature_names().join(", ")
             );
         }
+        if matches!(
+            model.params,
+            crate::models::ModelParams::BgNbd { .. } | crate::models::ModelParams::GammaGamma(_)
+        ) {
+            return plan_err!(
+                "{}: model '{}' is a {} model; score it with expected_purchases, prob_alive, expected_avg_value or clv",
+                self.name(),
+                model.manifest.name,
+                model.manifest.model_type
+            );
+        }
         if self.mode == Mode::Proba && !model.is_classifier() {
             return plan_err!(
                 "predict_proba: model '{}' is a {}, not a classifier; use predict",

@@ -2,10 +2,12 @@
 //!
 //! A trained model is a [`Manifest`] plus parameters kept as Arrow tables (Parquet on disk).
 
+pub mod clv;
 pub mod features;
 pub mod logistic;
 pub mod options;
 pub mod train;
+mod train_clv;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +26,8 @@ use logistic::LogisticParams;
 pub fn type_options(model_type: &str) -> &'static [&'static str] {
     match model_type {
         "logistic_regression" => logistic::OPTIONS,
+        "bgnbd" => train_clv::BGNBD_OPTIONS,
+        "gamma_gamma" => train_clv::GAMMA_GAMMA_OPTIONS,
         _ => &[],
     }
 }
@@ -33,6 +37,15 @@ pub fn type_options(model_type: &str) -> &'static [&'static str] {
 pub enum ModelParams {
     /// Binary logistic regression.
     Logistic(LogisticParams),
+    /// BG/NBD purchase model; `periods_per_month` is 4.345 for weeks, 30 for days.
+    BgNbd {
+        /// Parameters.
+        params: clv::BgNbd,
+        /// Time units per month, for `clv`.
+        periods_per_month: f64,
+    },
+    /// Gamma-Gamma spend model.
+    GammaGamma(clv::GammaGamma),
 }
 
 /// A model loaded from the store, ready to score.
@@ -59,6 +72,17 @@ fn file<'a>(
 impl TrainedModel {
     /// Rebuilds a model from its manifest and Parquet tables.
     pub fn from_parts(manifest: Manifest, files: HashMap<String, RecordBatch>) -> Result<Self> {
+        if matches!(manifest.model_type.as_str(), "bgnbd" | "gamma_gamma") {
+            let params = train_clv::params_from_batch(
+                &manifest,
+                file(&files, "params.parquet", &manifest.name)?,
+            )?;
+            return Ok(Self {
+                manifest,
+                preprocess: Preprocessor { columns: vec![] },
+                params,
+            });
+        }
         let preprocess =
             Preprocessor::from_batch(file(&files, "preprocessing.parquet", &manifest.name)?)?;
         let names = preprocess.feature_names();
@@ -152,6 +176,13 @@ impl TrainedModel {
         let m = self.preprocess.transform(columns)?;
         let probs = match &self.params {
             ModelParams::Logistic(p) => p.probabilities(&m.x),
+            _ => {
+                return plan_err!(
+                    "model '{}' is a {} model: score it with expected_purchases, prob_alive, expected_avg_value or clv",
+                    self.manifest.name,
+                    self.manifest.model_type
+                )
+            }
         };
         Ok(probs
             .into_iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use datafusion::common::{plan_err, Result};
 
-/// Options every model type accepts.
+/// Options every supervised model type accepts.
 pub const COMMON_OPTIONS: &[&str] = &[
     "type",
     "label",
@@ -17,7 +17,12 @@ pub const COMMON_OPTIONS: &[&str] = &[
 ];
 
 /// Model types this build can train.
-pub const MODEL_TYPES: &[&str] = &["logistic_regression"];
+pub const MODEL_TYPES: &[&str] = &["logistic_regression", "bgnbd", "gamma_gamma"];
+
+/// Whether a model type is trained from features and a label (and so takes the common options).
+pub fn is_supervised(model_type: &str) -> bool {
+    model_type == "logistic_regression"
+}
 
 /// How rows are held out for evaluation.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,10 +123,14 @@ impl ModelOptions {
             );
         }
         let type_opts = crate::models::type_options(&model_type);
+        let common: &[&str] = if is_supervised(&model_type) {
+            COMMON_OPTIONS
+        } else {
+            &["type", "seed"]
+        };
         for key in raw.keys() {
-            if !COMMON_OPTIONS.contains(&key.as_str()) && !type_opts.contains(&key.as_str()) {
-                let mut allowed: Vec<&str> =
-                    COMMON_OPTIONS.iter().chain(type_opts).copied().collect();
+            if !common.contains(&key.as_str()) && !type_opts.contains(&key.as_str()) {
+                let mut allowed: Vec<&str> = common.iter().chain(type_opts).copied().collect();
                 allowed.sort_unstable();
                 return plan_err!(
                     "{STMT}: unknown option '{key}' for type {model_type}; expected one of {}",
@@ -213,6 +222,14 @@ impl ModelOptions {
                 }
             },
         }
+    }
+
+    /// A type option naming a column, or its default.
+    pub fn column(&self, key: &str, default: &str) -> String {
+        self.raw
+            .get(key)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| default.to_string())
     }
 
     /// A type option parsed as a whole number within bounds, or its default.

@@ -66,6 +66,9 @@ pub async fn train(
     let started = Instant::now();
     let stmt = format!("CREATE MODEL {}", req.name);
     let opts = ModelOptions::parse(req.options.clone())?;
+    if matches!(opts.model_type.as_str(), "bgnbd" | "gamma_gamma") {
+        return super::train_clv::train(state, store, req, opts, started).await;
+    }
     let hyper = LogisticHyper::from_options(&opts)?;
 
     // ---- plan: the query plus, for an expression split, the hold-out flag
