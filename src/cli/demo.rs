@@ -17,6 +17,10 @@ pub const ANALYSES: &[(&str, &str)] = &[
         "sql/churn_propensity.sql",
         include_str!("../../sql/churn_propensity.sql"),
     ),
+    (
+        "sql/customer_lifetime_value.sql",
+        include_str!("../../sql/customer_lifetime_value.sql"),
+    ),
 ];
 
 /// Runs the demo.

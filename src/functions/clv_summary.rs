@@ -15,6 +15,9 @@
 //! (`as_of` − `calibration_end` in the same unit). Only customers with a calibration purchase
 //! appear.
 //!
+//! Amounts are summed as DECIMAL(38, 9), so sums (and the models fitted on them) do not depend
+//! on the order in which DataFusion's partitions meet; amounts are rounded to 9 decimals.
+//!
 //! The function expands to a query DataFusion plans and runs (grouped aggregation, streaming
 //! input), exposed as a view.
 
@@ -46,7 +49,7 @@ pub fn clv_summary_sql(
     let (c, t, a) = (quote_ident(customer), quote_ident(ts), quote_ident(amount));
     let div = f64::from(days_per_unit);
     let daily = format!(
-        "daily AS (SELECT {c} AS {c}, CAST({t} AS DATE) AS day, sum(CAST({a} AS DOUBLE)) AS amount \
+        "daily AS (SELECT {c} AS {c}, CAST({t} AS DATE) AS day, sum(CAST({a} AS DECIMAL(38, 9))) AS amount \
          FROM {from} WHERE {c} IS NOT NULL AND {t} IS NOT NULL AND CAST({t} AS DATE) <= {as_of} GROUP BY 1, 2), \
          marked AS (SELECT *, min(day) OVER (PARTITION BY {c}) AS first_day FROM daily)"
     );
@@ -55,7 +58,7 @@ pub fn clv_summary_sql(
             "SELECT {c}, CAST(count(*) - 1 AS BIGINT) AS frequency, \
                CAST(max(day) - min(day) AS DOUBLE) / {div:.1} AS recency, \
                CAST({end} - min(day) AS DOUBLE) / {div:.1} AS t, \
-               COALESCE(avg(CASE WHEN day > first_day THEN amount END), 0.0) AS monetary_value \
+               COALESCE(CAST(sum(CASE WHEN day > first_day THEN amount END) AS DOUBLE) / CAST(count(*) - 1 AS DOUBLE), 0.0) AS monetary_value \
              FROM marked {filter} GROUP BY {c}"
         )
     };
@@ -63,7 +66,7 @@ pub fn clv_summary_sql(
         None => format!("WITH {daily} {}", summary(as_of, "")),
         Some(cal) => format!(
             "WITH {daily}, cal AS ({}), \
-             hold AS (SELECT {c}, count(*) AS n, avg(amount) AS m FROM daily WHERE day > {cal} GROUP BY {c}) \
+             hold AS (SELECT {c}, count(*) AS n, CAST(sum(amount) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS m FROM daily WHERE day > {cal} GROUP BY {c}) \
              SELECT cal.*, CAST(COALESCE(hold.n, 0) AS BIGINT) AS frequency_holdout, \
                     COALESCE(hold.m, 0.0) AS monetary_value_holdout, \
                     CAST({as_of} - {cal} AS DOUBLE) / {div:.1} AS duration_holdout \
@@ -94,8 +97,10 @@ impl TableFunctionImpl for ClvSummary {
         let as_of = literal_date_sql(e, 4, F, "as_of")?;
         let (unit, cal_idx) = match e.get(5) {
             Some(x) if is_text(x) => (literal_string(e, 5, F, "unit")?.to_ascii_lowercase(), 6),
+            // Text that is neither a unit nor a date is a misspelt unit.
             Some(Expr::Literal(ScalarValue::Utf8(Some(s)), _))
-                if e.len() == 7 || s.parse::<i64>().is_ok() =>
+                if e.len() == 7
+                    || chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").is_err() =>
             {
                 return plan_err!("clv_summary: argument unit must be 'week' or 'day'; got '{s}'");
             }

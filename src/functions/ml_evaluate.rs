@@ -108,13 +108,19 @@ impl TableFunctionImpl for MlEvaluate {
                accuracy(__p >= 0.5, __y) AS accuracy, precision_score(__p >= 0.5, __y) AS precision, \
                recall_score(__p >= 0.5, __y) AS recall, f1_score(__p >= 0.5, __y) AS f1_score, \
                roc_auc(__p, __y) AS roc_auc, log_loss(__p, __y) AS log_loss \
-             FROM (SELECT predict_proba({model}, {features}) AS __p, CAST({label} AS VARCHAR) = {positive} AS __y \
+             FROM (SELECT predict_proba({model}, {features}) AS __p, CAST({label} AS {sql_type}) = CAST({positive} AS {sql_type}) AS __y \
                    FROM {from} WHERE {label} IS NOT NULL) AS scored",
             model = quote_str(&m.name),
             version = m.version,
             features = features.join(", "),
             label = quote_ident(&label.name),
             positive = quote_str(positive),
+            sql_type = match model.predict_type() {
+                DataType::Boolean => "BOOLEAN",
+                DataType::Int64 => "BIGINT",
+                DataType::Float64 => "DOUBLE",
+                _ => "VARCHAR",
+            },
             from = from_item(&query),
         );
         let plan = plan_sql(args.session(), &sql).map_err(|e| {

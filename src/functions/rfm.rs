@@ -2,7 +2,9 @@
 //! and monetary value per customer with NTILE scores and segments.
 //!
 //! Definitions: recency_days = as_of − date of the last purchase; frequency = number of
-//! purchase rows; monetary = sum of amount. Scores are NTILE(bins) with ties broken by customer
+//! purchase rows; monetary = sum of amount (0 when every amount is NULL), summed as
+//! DECIMAL(38, 9) so that it does not depend on partitioning. Rows after `as_of`, and rows
+//! with a NULL customer or timestamp, are left out. Scores are NTILE(bins) with ties broken by customer
 //! ascending: r_score over recency DESC (bins = most recent), f_score over frequency ASC,
 //! m_score over monetary ASC. rfm_cell = 100·r + 10·f + m; segment = rfm_segment(r, f) when
 //! bins = 5 (the segment grid is defined on 1–5 scores), NULL otherwise.
@@ -45,8 +47,8 @@ pub fn rfm_sql(
     format!(
         "WITH agg AS (\
            SELECT {c} AS customer, CAST(max({t}) AS DATE) AS last_date, count(*) AS frequency, \
-                  CAST(sum({a}) AS DOUBLE) AS monetary \
-           FROM {from} WHERE {c} IS NOT NULL GROUP BY {c}), \
+                  COALESCE(CAST(sum(CAST({a} AS DECIMAL(38, 9))) AS DOUBLE), 0.0) AS monetary \
+           FROM {from} WHERE {c} IS NOT NULL AND {t} IS NOT NULL AND CAST({t} AS DATE) <= {as_of_sql} GROUP BY {c}), \
          scored AS (\
            SELECT customer, CAST({as_of_sql} - last_date AS BIGINT) AS recency_days, frequency, monetary, \
              CAST(ntile({bins}) OVER (ORDER BY {as_of_sql} - last_date DESC, customer ASC) AS INT) AS r_score, \
@@ -78,8 +80,8 @@ impl TableFunctionImpl for Rfm {
         } else {
             5
         };
-        if !(1..=100).contains(&bins) {
-            return plan_err!("rfm: argument bins must be from 1 to 100; got {bins}");
+        if !(1..=9).contains(&bins) {
+            return plan_err!("rfm: argument bins must be from 1 to 9 (rfm_cell has one digit per score); got {bins}");
         }
         let sql = rfm_sql(&from_item(&source), &customer, &ts, &amount, &as_of, bins);
         let plan = plan_sql(args.session(), &sql).map_err(|err| {

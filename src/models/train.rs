@@ -35,6 +35,8 @@ pub struct TrainRequest {
     pub plan: LogicalPlan,
     /// The training query as text.
     pub query_text: String,
+    /// Plain `CREATE MODEL` (no `OR REPLACE`): committing fails if the model exists by then.
+    pub create_only: bool,
 }
 
 /// A stable 64-bit hash (FNV-1a, then a SplitMix64 finaliser) of a key's text form, so that
@@ -357,5 +359,5 @@ pub async fn train(
         ("preprocessing.parquet".to_string(), pre.to_batch()?),
         ("weights.parquet".to_string(), params.to_batch(&names)?),
     ];
-    store.save(manifest, files)
+    store.save(manifest, files, req.create_only)
 }

@@ -278,12 +278,15 @@ pub async fn train(
                     )
                 })
                 .collect();
-            let sum_p: f64 = predicted.iter().sum();
-            let sum_a: f64 = actual.iter().sum();
-            let mae = (0..n)
-                .map(|i| (predicted[i] - actual[i]).abs())
-                .sum::<f64>()
-                / n as f64;
+            // Sums over sorted values do not depend on the order rows arrived in.
+            let sorted_sum = |mut v: Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v.iter().sum::<f64>()
+            };
+            let errors: Vec<f64> = (0..n).map(|i| (predicted[i] - actual[i]).abs()).collect();
+            let mae = sorted_sum(errors) / n as f64;
+            let sum_p = sorted_sum(predicted);
+            let sum_a = sorted_sum(actual.clone());
             metrics.insert("predicted_holdout_purchases".to_string(), Some(sum_p));
             metrics.insert("actual_holdout_purchases".to_string(), Some(sum_a));
             metrics.insert("holdout_mae".to_string(), Some(mae));
@@ -341,5 +344,5 @@ pub async fn train(
         cohort_version: env!("CARGO_PKG_VERSION").to_string(),
         files: vec![],
     };
-    store.save(manifest, files)
+    store.save(manifest, files, req.create_only)
 }

@@ -55,6 +55,7 @@ pub async fn create_model(
             options: c.options,
             plan,
             query_text,
+            create_only: !c.or_replace,
         },
     )
     .await?;

@@ -185,12 +185,14 @@ impl ModelStore {
         let Some(version) = self.current_version(&name)? else {
             return self.unknown(&name);
         };
+        // The manifest is small: compare it whole, so that a model dropped and created again
+        // (whose version numbers start over) is never served from the cache.
+        let manifest = self.read_manifest(&name, version)?;
         if let Ok(cache) = self.cache.lock() {
-            if let Some(m) = cache.get(&name).filter(|m| m.manifest.version == version) {
+            if let Some(m) = cache.get(&name).filter(|m| m.manifest == manifest) {
                 return Ok(Arc::clone(m));
             }
         }
-        let manifest = self.read_manifest(&name, version)?;
         let dir = self.model_dir(&name).join(version_dir_name(version));
         let mut files = HashMap::new();
         for f in &manifest.files {
@@ -204,10 +206,13 @@ impl ModelStore {
     }
 
     /// Writes a new version atomically and returns its manifest (with the version filled in).
+    /// With `create_only`, the commit fails if any version exists by then (a concurrent
+    /// `CREATE MODEL` of the same name won).
     pub fn save(
         &self,
         mut manifest: Manifest,
         files: Vec<(String, RecordBatch)>,
+        create_only: bool,
     ) -> Result<Manifest> {
         let name = normalize_name(&manifest.name)?;
         let model_dir = self.model_dir(&name);
@@ -216,15 +221,23 @@ impl ModelStore {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let tmp = model_dir.join(format!(".tmp-{}-{nonce}", std::process::id()));
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = model_dir.join(format!(".tmp-{}-{nonce}-{seq}", std::process::id()));
         let result = (|| {
-            fs::create_dir_all(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+            fs::create_dir(&tmp).map_err(|e| io_err("create", &tmp, e))?;
             manifest.files = files.iter().map(|(f, _)| f.clone()).collect();
             for (fname, batch) in &files {
                 write_parquet(&tmp.join(fname), batch)?;
             }
             for attempt in 0..100 {
-                let version = self.current_version(&name)?.unwrap_or(0) + 1;
+                let current = self.current_version(&name)?;
+                if create_only && current.is_some() {
+                    return Err(datafusion::common::plan_datafusion_err!(
+                        "CREATE MODEL: model '{name}' was created by another statement meanwhile; use CREATE OR REPLACE MODEL to add a version"
+                    ));
+                }
+                let version = current.unwrap_or(0) + 1;
                 manifest.version = version;
                 manifest.name = name.clone();
                 let json = serde_json::to_string_pretty(&manifest).map_err(|e| {
@@ -232,6 +245,8 @@ impl ModelStore {
                 })?;
                 let mpath = tmp.join("manifest.json");
                 write_synced(&mpath, json.as_bytes())?;
+                // The folder's entries must be durable before the rename makes it visible.
+                sync_dir(&tmp);
                 failpoint("pause_before_commit");
                 let target = model_dir.join(version_dir_name(version));
                 match fs::rename(&tmp, &target) {
@@ -240,7 +255,7 @@ impl ModelStore {
                         return Ok(manifest.clone());
                     }
                     // Another writer took this version number: try the next one.
-                    Err(_) if target.exists() && attempt < 99 => continue,
+                    Err(_) if target.exists() && attempt < 99 && !create_only => continue,
                     Err(e) => return Err(io_err("commit", &target, e)),
                 }
             }

@@ -1,4 +1,4 @@
-//! `recall_score(pred, label)`: tp / (tp + fn)
+//! `recall_score(pred, label)`: tp / (tp + fn), the share of positives that are predicted positive. NULL when no label is positive.
 
 use std::sync::OnceLock;
 
@@ -21,10 +21,10 @@ fn documentation() -> &'static Documentation {
     DOC.get_or_init(|| {
         Documentation::builder(
             DOC_SECTION_GENERAL,
-            "tp / (tp + fn) Binary: pred and label are 0/1 or boolean (other values are an error); rows where either is NULL are ignored; empty input gives NULL.",
+            "tp / (tp + fn), the share of positives that are predicted positive. NULL when no label is positive. Binary: pred and label are 0/1 or boolean (other values are an error); rows where either is NULL are ignored; empty input gives NULL.",
             "recall_score(pred, label)",
         )
-        .with_sql_example(" the share of positives that are predicted positive. NULL when no label is positive.:SELECT recall_score(p >= 0.5, label) FROM scored;")
+        .with_sql_example("SELECT recall_score(p >= 0.5, label) FROM scored;")
         .with_argument("pred", "Predicted class, 0/1 or boolean.")
         .with_argument("label", "True class, 0/1 or boolean.")
         .build()

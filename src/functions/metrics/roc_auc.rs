@@ -86,7 +86,8 @@ impl RocAucAcc {
                     return exec_err!("roc_auc: argument score is NaN; expected a number (filter NaN scores or map them with nanvl)");
                 }
                 self.pairs
-                    .push((score, binary_value("roc_auc", "label", l.value(i))?));
+                    // + 0.0 turns -0.0 into 0.0, so that the two tie as in scikit-learn.
+                    .push((score + 0.0, binary_value("roc_auc", "label", l.value(i))?));
             }
         }
         Ok(())
@@ -132,7 +133,7 @@ impl Accumulator for RocAucAcc {
             let (scores, labels) = (scores.as_primitive::<Float64Type>(), labels.as_boolean());
             for j in 0..scores.len() {
                 if scores.is_valid(j) && labels.is_valid(j) {
-                    self.pairs.push((scores.value(j), labels.value(j)));
+                    self.pairs.push((scores.value(j) + 0.0, labels.value(j)));
                 }
             }
         }
