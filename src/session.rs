@@ -42,6 +42,9 @@ pub fn register_all_with_store(ctx: &SessionContext, store: Arc<ModelStore>) {
     for f in functions::aggregate_functions() {
         ctx.register_udaf(f);
     }
+    for f in functions::window_functions() {
+        ctx.register_udwf(f);
+    }
     for (name, f) in functions::table_functions(&store) {
         ctx.register_udtf(name, f);
     }

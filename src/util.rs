@@ -55,6 +55,21 @@ pub(crate) fn literal_i64(exprs: &[Expr], idx: usize, func: &str, arg: &str) -> 
     }
 }
 
+/// A numeric literal argument, as f64.
+pub(crate) fn literal_f64(exprs: &[Expr], idx: usize, func: &str, arg: &str) -> Result<f64> {
+    let v = literal(exprs, idx, func, arg)?;
+    if v.is_null() || !v.data_type().is_numeric() {
+        return plan_err!(
+            "{func}: argument {arg} must be a number; got {} {v}",
+            v.data_type()
+        );
+    }
+    match v.cast_to(&DataType::Float64)? {
+        ScalarValue::Float64(Some(f)) => Ok(f),
+        v => plan_err!("{func}: argument {arg} must be a number; got {v}"),
+    }
+}
+
 /// A date argument (a `DATE` literal, a timestamp literal or a `'YYYY-MM-DD'` string), rendered
 /// as a SQL date literal.
 pub(crate) fn literal_date_sql(

@@ -12,6 +12,7 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result};
 use datafusion::datasource::MemTable;
 
+use crate::models::TrainedModel;
 use crate::store::ModelStore;
 use crate::util::{from_item, literal_string, plan_sql, quote_ident, quote_str};
 
@@ -92,45 +93,75 @@ impl TableFunctionImpl for MlEvaluate {
                 m.name
             );
         }
-        let Some(label) = &m.label else {
-            return plan_err!(
-                "ml_evaluate: model '{}' has no label to evaluate against",
-                m.name
-            );
-        };
-        let [_, positive] = label.classes.as_slice() else {
-            return plan_err!("ml_evaluate: model '{}' is not a binary classifier", m.name);
-        };
-        let features: Vec<String> = m.features.iter().map(|f| quote_ident(&f.name)).collect();
+        let scored = scored_sql(&model, &query)?;
         let sql = format!(
             "SELECT {model} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset, \
                CAST(count(__p) AS BIGINT UNSIGNED) AS rows, \
                accuracy(__p >= 0.5, __y) AS accuracy, precision_score(__p >= 0.5, __y) AS precision, \
                recall_score(__p >= 0.5, __y) AS recall, f1_score(__p >= 0.5, __y) AS f1_score, \
                roc_auc(__p, __y) AS roc_auc, log_loss(__p, __y) AS log_loss \
-             FROM (SELECT predict_proba({model}, {features}) AS __p, CAST({label} AS {sql_type}) = CAST({positive} AS {sql_type}) AS __y \
-                   FROM {from} WHERE {label} IS NOT NULL) AS scored",
+             FROM ({scored}) AS scored",
             model = quote_str(&m.name),
             version = m.version,
-            features = features.join(", "),
-            label = quote_ident(&label.name),
-            positive = quote_str(positive),
-            sql_type = match model.predict_type() {
-                DataType::Boolean => "BOOLEAN",
-                DataType::Int64 => "BIGINT",
-                DataType::Float64 => "DOUBLE",
-                _ => "VARCHAR",
-            },
-            from = from_item(&query),
         );
-        let plan = plan_sql(args.session(), &sql).map_err(|e| {
-            datafusion::common::plan_datafusion_err!(
-                "ml_evaluate('{}', query): the query must return the model's features ({}) and its label '{}'; {e}",
-                m.name,
-                m.features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
-                label.name
-            )
-        })?;
+        let plan = plan_scored(args.session(), &model, "ml_evaluate", &sql)?;
         Ok(Arc::new(ViewTable::new(plan, Some(sql))))
     }
+}
+
+/// SQL scoring a binary classifier on a query's rows: columns `__p` (P(positive class)),
+/// `__y` (label is the positive class), `__label` (the label) and `__pred` (the predicted
+/// class), for the rows with a label.
+pub(crate) fn scored_sql(model: &TrainedModel, query: &str) -> Result<String> {
+    let m = &model.manifest;
+    if !model.is_classifier() {
+        return plan_err!(
+            "model '{}' is a {} model; this needs a classifier (evaluate other model types with ml_evaluate('{}'))",
+            m.name,
+            m.model_type,
+            m.name
+        );
+    }
+    let Some(label) = &m.label else {
+        return plan_err!("model '{}' has no label to evaluate against", m.name);
+    };
+    let [_, positive] = label.classes.as_slice() else {
+        return plan_err!("model '{}' is not a binary classifier", m.name);
+    };
+    let features: Vec<String> = m.features.iter().map(|f| quote_ident(&f.name)).collect();
+    let sql_type = match model.predict_type() {
+        DataType::Boolean => "BOOLEAN",
+        DataType::Int64 => "BIGINT",
+        DataType::Float64 => "DOUBLE",
+        _ => "VARCHAR",
+    };
+    Ok(format!(
+        "SELECT predict_proba({name}, {features}) AS __p, \
+                CAST({label} AS {sql_type}) = CAST({positive} AS {sql_type}) AS __y, \
+                CAST({label} AS {sql_type}) AS __label, predict({name}, {features}) AS __pred \
+         FROM {from} WHERE {label} IS NOT NULL",
+        name = quote_str(&m.name),
+        features = features.join(", "),
+        label = quote_ident(&label.name),
+        positive = quote_str(positive),
+        from = from_item(query),
+    ))
+}
+
+/// Plans SQL built on [`scored_sql`], explaining a failure in terms of the model's inputs.
+pub(crate) fn plan_scored(
+    session: &dyn datafusion::catalog::Session,
+    model: &TrainedModel,
+    func: &str,
+    sql: &str,
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    let m = &model.manifest;
+    plan_sql(session, sql).map_err(|e| {
+        datafusion::common::plan_datafusion_err!(
+            "{func}('{}', query): the query must return the model's features ({}) and its label '{}'; {e}",
+            m.name,
+            m.features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
+            m.label.as_ref().map_or("", |l| l.name.as_str())
+        )
+    })
 }

@@ -3,13 +3,19 @@
 pub mod clv;
 mod clv_scalar;
 pub mod clv_summary;
+mod computed;
+pub mod ecommerce;
 pub mod expected_avg_value;
 pub mod expected_purchases;
+pub mod features;
 pub mod metrics;
+pub mod ml_confusion_matrix;
 pub mod ml_evaluate;
 pub mod ml_models;
+pub mod ml_roc_curve;
 pub mod ml_weights;
 pub mod predict;
+pub mod preprocess;
 pub mod prob_alive;
 pub mod rfm;
 pub mod rfm_segment;
@@ -17,7 +23,7 @@ pub mod rfm_segment;
 use std::sync::Arc;
 
 use datafusion::catalog::TableFunctionImpl;
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
 use crate::store::ModelStore;
 
@@ -32,11 +38,22 @@ pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
         expected_avg_value::expected_avg_value_udf(Arc::clone(store)),
         clv::clv_udf(Arc::clone(store)),
     ]
+    .into_iter()
+    .chain(features::all())
+    .collect()
+}
+
+/// Window functions.
+pub fn window_functions() -> Vec<WindowUDF> {
+    preprocess::all()
 }
 
 /// Aggregate functions.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
     metrics::all()
+        .into_iter()
+        .chain(ecommerce::aggregates())
+        .collect()
 }
 
 /// Table functions, with their SQL names.
@@ -56,5 +73,19 @@ pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn Ta
         ),
         ("rfm", Arc::new(rfm::Rfm)),
         ("clv_summary", Arc::new(clv_summary::ClvSummary)),
+        (
+            "association_rules",
+            Arc::new(ecommerce::association_rules::AssociationRules),
+        ),
+        (
+            "ml_roc_curve",
+            Arc::new(ml_roc_curve::MlRocCurve::new(Arc::clone(store))),
+        ),
+        (
+            "ml_confusion_matrix",
+            Arc::new(ml_confusion_matrix::MlConfusionMatrix::new(Arc::clone(
+                store,
+            ))),
+        ),
     ]
 }

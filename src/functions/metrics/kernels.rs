@@ -79,6 +79,65 @@ pub fn roc_auc(pairs: &mut [(f64, bool)]) -> Option<f64> {
     Some((rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
 }
 
+/// Average precision (scikit-learn's `average_precision_score`): the sum over distinct score
+/// thresholds, highest first, of (recall gained) × (precision at that threshold). Tied scores
+/// form one step. NULL when no label is positive. NaN scores are not expected.
+pub fn average_precision(pairs: &mut [(f64, bool)]) -> Option<f64> {
+    let n_pos = pairs.iter().filter(|p| p.1).count();
+    if n_pos == 0 {
+        return None;
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut tp, mut fp, mut ap, mut prev_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut i = 0;
+    while i < pairs.len() {
+        let mut j = i;
+        while j < pairs.len() && pairs[j].0.total_cmp(&pairs[i].0).is_eq() {
+            if pairs[j].1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            j += 1;
+        }
+        let recall = tp as f64 / n_pos as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+        i = j;
+    }
+    Some(ap)
+}
+
+/// Lift in the top `fraction` of rows by score: the positive rate among the first
+/// ⌈fraction·n⌉ rows, divided by the overall positive rate. Rows tied with the boundary score
+/// count with the group's positive share, so the result does not depend on row order. NULL when
+/// there is no row or no positive label.
+pub fn lift_at(pairs: &mut [(f64, bool)], fraction: f64) -> Option<f64> {
+    let n = pairs.len();
+    let n_pos = pairs.iter().filter(|p| p.1).count();
+    if n == 0 || n_pos == 0 {
+        return None;
+    }
+    let k = ((fraction * n as f64).ceil() as usize).clamp(1, n);
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut taken, mut hits, mut i) = (0usize, 0.0, 0);
+    while i < n && taken < k {
+        let mut j = i;
+        let mut pos = 0usize;
+        while j < n && pairs[j].0.total_cmp(&pairs[i].0).is_eq() {
+            pos += usize::from(pairs[j].1);
+            j += 1;
+        }
+        let group = j - i;
+        let take = group.min(k - taken);
+        hits += pos as f64 * take as f64 / group as f64;
+        taken += take;
+        i = j;
+    }
+    Some((hits / k as f64) / (n_pos as f64 / n as f64))
+}
+
 /// The clipping of scikit-learn's `log_loss`: probabilities are kept within
 /// [eps, 1 - eps] with eps the float64 machine epsilon.
 pub fn log_loss_term(p: f64, label: bool) -> f64 {
@@ -123,6 +182,21 @@ mod tests {
         assert_eq!(roc_auc(&mut p), Some(3.5 / 4.0));
         let mut one = vec![(0.1, true)];
         assert_eq!(roc_auc(&mut one), None);
+    }
+
+    #[test]
+    fn average_precision_and_lift_by_hand() {
+        // scores 0.9 (1), 0.8 (0), 0.7 (1), 0.1 (0): AP = 0.5·1 + 0.5·(2/3)
+        let mut p = vec![(0.9, true), (0.8, false), (0.7, true), (0.1, false)];
+        assert_eq!(average_precision(&mut p), Some(0.5 + 0.5 * 2.0 / 3.0));
+        assert_eq!(average_precision(&mut [(0.3, false)]), None);
+        // top half: 0.9 (1), 0.8 (0) -> rate 0.5 over base 0.5 = 1
+        assert_eq!(lift_at(&mut p, 0.5), Some(1.0));
+        // top quarter: 0.9 (1) -> 1 / 0.5 = 2
+        assert_eq!(lift_at(&mut p, 0.25), Some(2.0));
+        // a tie across the boundary counts its positive share: top 1 of (0.5, 1), (0.5, 0)
+        let mut t = vec![(0.5, true), (0.5, false), (0.1, false), (0.1, false)];
+        assert_eq!(lift_at(&mut t, 0.25), Some(0.5 / 0.25));
     }
 
     #[test]

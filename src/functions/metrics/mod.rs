@@ -3,12 +3,19 @@
 //! prediction for precision, one class for AUC), returns NULL.
 
 pub mod accuracy;
-mod binary;
+pub(crate) mod binary;
 pub mod f1_score;
 pub mod kernels;
+pub mod lift_at;
 pub mod log_loss;
+pub mod mae;
+pub mod pr_auc;
 pub mod precision_score;
+pub mod r2_score;
+mod ranking;
 pub mod recall_score;
+mod regression;
+pub mod rmse;
 pub mod roc_auc;
 
 use datafusion::logical_expr::AggregateUDF;
@@ -22,5 +29,10 @@ pub fn all() -> Vec<AggregateUDF> {
         f1_score::f1_score_udaf(),
         roc_auc::roc_auc_udaf(),
         log_loss::log_loss_udaf(),
+        pr_auc::pr_auc_udaf(),
+        lift_at::lift_at_udaf(),
+        rmse::rmse_udaf(),
+        mae::mae_udaf(),
+        r2_score::r2_score_udaf(),
     ]
 }
