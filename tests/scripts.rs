@@ -23,7 +23,7 @@ async fn saved_analyses_run_on_generated_data() {
         .map(|e| e.unwrap().path())
         .collect();
     scripts.sort();
-    assert!(scripts.len() >= 2);
+    assert!(scripts.len() >= 7, "{scripts:?}");
     for path in &scripts {
         let mut out = Vec::new();
         script::run_file(&s, path, &vars, &mut out)
@@ -33,6 +33,15 @@ async fn saved_analyses_run_on_generated_data() {
         println!("== {}\n{out}", path.display());
         assert!(out.contains('|'), "{} printed no table", path.display());
     }
+
+    run(
+        &s,
+        &format!(
+            "CREATE EXTERNAL TABLE parquet_pairs STORED AS PARQUET LOCATION '{}'",
+            data.join("pairs.parquet").display()
+        ),
+    )
+    .await;
 
     // rfm_segments.sql: every customer who ordered is scored once, champions exist.
     assert_eq!(
@@ -59,6 +68,69 @@ async fn saved_analyses_run_on_generated_data() {
     let bottom = scalar_f64(&s, "SELECT avg(CAST(bought_again AS DOUBLE)) FROM (SELECT *, ntile(10) OVER (ORDER BY p_buy DESC, customer_id) AS d FROM churn_scores) WHERE d = 10").await;
     println!("actual repeat rate: top decile {top:.3}, bottom decile {bottom:.3}");
     assert!(top > 3.0 * bottom.max(0.01), "top {top} bottom {bottom}");
+
+    // funnel.sql: every session's step is 0..4 and the funnel only narrows, in every channel.
+    let widening = scalar_i64(
+        &s,
+        "SELECT count(*) FROM (SELECT channel,
+            sum(CASE WHEN step >= 1 THEN 1 ELSE 0 END) AS s1, sum(CASE WHEN step >= 2 THEN 1 ELSE 0 END) AS s2,
+            sum(CASE WHEN step >= 3 THEN 1 ELSE 0 END) AS s3, sum(CASE WHEN step >= 4 THEN 1 ELSE 0 END) AS s4
+          FROM session_funnel GROUP BY channel) WHERE NOT (s1 >= s2 AND s2 >= s3 AND s3 >= s4 AND s4 > 0)",
+    )
+    .await;
+    assert_eq!(
+        widening, 0,
+        "channels whose funnel widens or never converts"
+    );
+    assert_eq!(
+        scalar_i64(&s, "SELECT count(*) FROM session_funnel WHERE step > 4").await,
+        0
+    );
+    // Every purchase event belongs to a session that reached the purchase step or started
+    // before the first view of its session (step 0 or more): sessions with a purchase exist.
+    assert!(scalar_i64(&s, "SELECT count(*) FROM session_funnel WHERE step = 4").await > 1000);
+
+    // cohort_retention.sql: month-0 buyers are every customer who bought in the signup month;
+    // retention lies between 0 and 100%.
+    assert_eq!(
+        scalar_i64(&s, "SELECT sum(r[1]) FROM customer_retention").await,
+        scalar_i64(
+            &s,
+            "SELECT count(DISTINCT customer_id) FROM customer_months WHERE months_since = 0"
+        )
+        .await
+    );
+    let m1 = scalar_f64(
+        &s,
+        "SELECT 100.0 * sum(r[2]) / sum(r[1]) FROM customer_retention",
+    )
+    .await;
+    println!("month-1 retention of signup cohorts: {m1:.1}%");
+    assert!(m1 > 5.0 && m1 < 95.0, "{m1}");
+
+    // cross_sell.sql: the 25 product pairs with the highest lift are the generator's planted pairs.
+    let planted_top = scalar_i64(
+        &s,
+        "SELECT count(*) FROM (SELECT least(antecedent[1], consequent[1]) AS x, greatest(antecedent[1], consequent[1]) AS y, max(lift) AS l
+            FROM product_rules WHERE cardinality(antecedent) = 1 AND cardinality(consequent) = 1
+            GROUP BY 1, 2 ORDER BY l DESC, x, y LIMIT 25) t
+         JOIN parquet_pairs p ON t.x = least(p.product_a, p.product_b) AND t.y = greatest(p.product_a, p.product_b)",
+    )
+    .await;
+    println!("cross_sell: {planted_top}/25 of the top-lift pairs are planted");
+    assert_eq!(planted_top, 25);
+
+    // preprocess_features.sql: standardised spend has mean 0 and std 1 over the fitted window,
+    // and the model on the prepared features finds the planted signal.
+    let mean = scalar_f64(&s, "SELECT avg(spend_z) FROM prepared").await;
+    let std = scalar_f64(&s, "SELECT stddev_pop(spend_z) FROM prepared").await;
+    assert!(
+        mean.abs() < 1e-9 && (std - 1.0).abs() < 1e-9,
+        "{mean} {std}"
+    );
+    let auc = scalar_f64(&s, "SELECT roc_auc FROM ml_evaluate('prepared_churn')").await;
+    println!("preprocessed churn model: hold-out AUC {auc:.4}");
+    assert!(auc > 0.75, "{auc}");
 
     // customer_lifetime_value.sql: customers generated with higher purchase rates get higher
     // expected purchases. Spearman's rank correlation with the generator's true rate: measured

@@ -21,6 +21,19 @@ pub const ANALYSES: &[(&str, &str)] = &[
         "sql/customer_lifetime_value.sql",
         include_str!("../../sql/customer_lifetime_value.sql"),
     ),
+    ("sql/funnel.sql", include_str!("../../sql/funnel.sql")),
+    (
+        "sql/cohort_retention.sql",
+        include_str!("../../sql/cohort_retention.sql"),
+    ),
+    (
+        "sql/cross_sell.sql",
+        include_str!("../../sql/cross_sell.sql"),
+    ),
+    (
+        "sql/preprocess_features.sql",
+        include_str!("../../sql/preprocess_features.sql"),
+    ),
 ];
 
 /// Runs the demo.

@@ -89,3 +89,36 @@ pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn Ta
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every function documents itself (information_schema.routines shows it) with an example.
+    #[test]
+    fn every_function_is_documented() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(ModelStore::open(dir.path()).unwrap());
+        let mut docs = vec![];
+        for f in scalar_functions(&store) {
+            docs.push((f.name().to_string(), f.documentation().cloned()));
+        }
+        for f in aggregate_functions() {
+            docs.push((f.name().to_string(), f.documentation().cloned()));
+        }
+        for f in window_functions() {
+            docs.push((f.name().to_string(), f.documentation().cloned()));
+        }
+        assert_eq!(docs.len(), 34, "scalar, aggregate and window functions");
+        for (name, doc) in docs {
+            let doc = doc.unwrap_or_else(|| panic!("{name} has no documentation"));
+            assert!(
+                doc.syntax_example.starts_with(&name),
+                "{name}: {}",
+                doc.syntax_example
+            );
+            assert!(doc.sql_example.is_some(), "{name} has no SQL example");
+            assert!(doc.description.len() > 40, "{name}: {}", doc.description);
+        }
+    }
+}
