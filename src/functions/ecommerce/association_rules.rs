@@ -15,12 +15,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::array::{
     Array, ArrayRef, Float64Array, Int64Array, ListArray, RecordBatch, UInt32Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::{concat, sort_to_indices, take};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::compute::{cast, concat, sort_to_indices, take};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
@@ -137,6 +138,27 @@ fn dictionary(columns: &[ArrayRef]) -> Result<Dictionary> {
             first: vec![],
         });
     };
+    if first_col.data_type().is_integer() {
+        // ids and codes usually are integers: hash the values, not their row encoding
+        let mut map: HashMap<i64, u32> = HashMap::new();
+        let mut first = vec![];
+        let mut ids = Vec::with_capacity(columns.len());
+        for (b, col) in columns.iter().enumerate() {
+            let values = cast(col, &DataType::Int64)?;
+            let values = values.as_primitive::<Int64Type>();
+            let mut out = Vec::with_capacity(values.len());
+            for (r, v) in values.values().iter().enumerate() {
+                let next = first.len() as u32;
+                let id = *map.entry(*v).or_insert_with(|| {
+                    first.push((b, r));
+                    next
+                });
+                out.push(id);
+            }
+            ids.push(out);
+        }
+        return Ok(Dictionary { ids, first });
+    }
     let converter = RowConverter::new(vec![SortField::new(first_col.data_type().clone())])?;
     let mut map: HashMap<Box<[u8]>, u32> = HashMap::new();
     let mut first = vec![];
@@ -418,7 +440,6 @@ fn rules_batch(batches: &[RecordBatch], schema: &SchemaRef, p: Params) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::Float64Type;
 
     fn batch(rows: &[(i64, &str)]) -> RecordBatch {
