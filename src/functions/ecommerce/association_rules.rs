@@ -291,23 +291,26 @@ fn rules_batch(batches: &[RecordBatch], schema: &SchemaRef, p: Params) -> Result
     }
     let sorted_items = take(distinct.as_ref(), &order, None)?;
 
-    // (basket, item) pairs, one per item in a basket
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    // (basket, item) pairs, one per item in a basket, packed into u64 so one integer sort
+    // groups them by basket and drops repeated lines
+    let mut pairs: Vec<u64> = Vec::new();
     for (b_ids, i_ids) in baskets.ids.iter().zip(&items.ids) {
         pairs.extend(
             b_ids
                 .iter()
                 .zip(i_ids)
-                .map(|(&b, &i)| (b, value_rank[i as usize])),
+                .map(|(&b, &i)| (u64::from(b) << 32) | u64::from(value_rank[i as usize])),
         );
     }
     pairs.sort_unstable();
     pairs.dedup();
+    let basket_of = |p: u64| (p >> 32) as u32;
+    let item_of = |p: u64| p as u32;
 
     let min_count = ((p.min_support * n_baskets as f64).ceil() as u64).max(1);
     let mut item_count = vec![0u64; n_items];
-    for &(_, i) in &pairs {
-        item_count[i as usize] += 1;
+    for &p in &pairs {
+        item_count[item_of(p) as usize] += 1;
     }
     // frequency ranks of the frequent items: count descending, value ascending
     let mut frequent: Vec<u32> = (0..n_items as u32)
@@ -326,10 +329,10 @@ fn rules_batch(batches: &[RecordBatch], schema: &SchemaRef, p: Params) -> Result
     let mut merged: HashMap<Vec<u32>, u64> = HashMap::new();
     let mut i = 0;
     while i < pairs.len() {
-        let basket = pairs[i].0;
+        let basket = basket_of(pairs[i]);
         let mut t: Vec<u32> = vec![];
-        while i < pairs.len() && pairs[i].0 == basket {
-            let r = rank_of[pairs[i].1 as usize];
+        while i < pairs.len() && basket_of(pairs[i]) == basket {
+            let r = rank_of[item_of(pairs[i]) as usize];
             if r != u32::MAX {
                 t.push(r);
             }
