@@ -24,11 +24,13 @@
 //!
 //! Layout: [`session`] builds the session, [`statements`] parses and runs model statements,
 //! [`store`] keeps models on disk, [`models`] trains and scores them, [`functions`] holds one SQL
-//! function per file, [`cli`] and [`gen`] are the command-line tool and the synthetic shop.
+//! function per file, [`cli`] and [`gen`] are the command-line tool and the synthetic shop, [`flight`] the Flight
+//! SQL server.
 
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod flight;
 pub mod functions;
 pub mod gen;
 pub mod models;

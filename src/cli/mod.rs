@@ -1,8 +1,9 @@
-//! The `cohort` command line: REPL, `run`, `gen`, `demo`.
+//! The `cohort` command line: REPL, `run`, `gen`, `demo`, `serve`.
 
 pub mod demo;
 pub mod repl;
 pub mod script;
+pub mod serve;
 
 use std::path::PathBuf;
 
@@ -57,6 +58,21 @@ pub enum Command {
         /// Random seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// Serve the session over Arrow Flight SQL (ADBC, JDBC, BI tools) until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on (port 0 picks a free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        addr: std::net::SocketAddr,
+        /// File holding the bearer token clients must send (else $COHORT_TOKEN).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Refuse statements that write (CREATE/DROP MODEL, DDL, INSERT, COPY, SET).
+        #[arg(long)]
+        read_only: bool,
+        /// Serve without authentication (loopback addresses only).
+        #[arg(long)]
+        insecure_no_auth: bool,
     },
     /// Generate a small shop and run the saved analyses on it.
     Demo {
@@ -154,5 +170,20 @@ async fn run(cli: Cli) -> Result<()> {
             customers,
             seed,
         }) => demo::run(&cli, out.clone(), *customers, *seed).await,
+        Some(Command::Serve {
+            addr,
+            token_file,
+            read_only,
+            insecure_no_auth,
+        }) => {
+            serve::run(
+                &cli,
+                *addr,
+                token_file.as_ref(),
+                *read_only,
+                *insecure_no_auth,
+            )
+            .await
+        }
     }
 }
