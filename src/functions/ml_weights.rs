@@ -1,4 +1,4 @@
-//! `ml_weights('model')`: the weights of a linear model.
+//! `ml_weights('model')`: the weights of a linear model (odds ratios for logistic regression).
 
 use std::sync::Arc;
 
@@ -68,8 +68,9 @@ impl TableFunctionImpl for MlWeights {
         }
         let name = literal_string(args.exprs(), 0, "ml_weights", "model")?;
         let model = self.store.load(&name)?;
+        let logistic = matches!(model.params, ModelParams::Logistic(_));
         let (features, weights) = match &model.params {
-            ModelParams::Logistic(p) => {
+            ModelParams::Logistic(p) | ModelParams::Linear(p) => {
                 let mut f = vec!["(intercept)".to_string()];
                 f.extend(model.preprocess.feature_names());
                 let mut w = vec![p.intercept];
@@ -86,13 +87,23 @@ impl TableFunctionImpl for MlWeights {
             ModelParams::GammaGamma(p) => {
                 return parameter_table(&model.manifest, &[("p", p.p), ("q", p.q), ("v", p.v)])
             }
+            ModelParams::KMeans(_) => {
+                return plan_err!("ml_weights: model '{name}' is a kmeans model; its parameters are in ml_centroids('{name}')")
+            }
+            ModelParams::Trees(_) => {
+                return plan_err!("ml_weights: model '{name}' is a tree model; see ml_feature_importance('{name}') (the nodes are in its nodes.parquet)")
+            }
+            ModelParams::NaiveBayes(_) | ModelParams::Mlp(_) => {
+                return plan_err!("ml_weights: model '{name}' is a {} model, which has no weights per feature; ml_weights covers logistic_regression, linear_regression, bgnbd and gamma_gamma", model.manifest.model_type)
+            }
         };
         let schema = Arc::new(Schema::new(vec![
             Field::new("feature", DataType::Utf8, false),
             Field::new("weight", DataType::Float64, false),
-            Field::new("odds_ratio", DataType::Float64, false),
+            Field::new("odds_ratio", DataType::Float64, true),
         ]));
-        let odds: Vec<f64> = weights.iter().map(|w| w.exp()).collect();
+        // odds ratios mean something for a logistic model only
+        let odds: Vec<Option<f64>> = weights.iter().map(|w| logistic.then(|| w.exp())).collect();
         let batch = RecordBatch::try_new(
             Arc::clone(&schema),
             vec![

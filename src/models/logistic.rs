@@ -18,9 +18,9 @@ use super::options::ModelOptions;
 /// Options of `type = 'logistic_regression'`.
 pub const OPTIONS: &[&str] = &["max_iterations", "alpha", "tolerance"];
 
-/// Fitted weights.
+/// Fitted weights of a linear model (logistic or linear regression).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogisticParams {
+pub struct Weights {
     /// One weight per (expanded, preprocessed) feature.
     pub weights: Vec<f64>,
     /// Intercept.
@@ -50,7 +50,7 @@ impl LogisticHyper {
 }
 
 /// Fits on a dense matrix and 0/1 targets (1 = positive class).
-pub fn fit(x: Array2<f64>, y: &[bool], hyper: LogisticHyper) -> Result<LogisticParams> {
+pub fn fit(x: Array2<f64>, y: &[bool], hyper: LogisticHyper) -> Result<Weights> {
     let targets: Array1<usize> = y.iter().map(|&b| usize::from(b)).collect();
     let dataset = Dataset::new(x, targets);
     let fitted = LogisticRegression::default()
@@ -66,18 +66,29 @@ pub fn fit(x: Array2<f64>, y: &[bool], hyper: LogisticHyper) -> Result<LogisticP
     let flip = fitted.labels().pos.class == 0;
     let sign = if flip { -1.0 } else { 1.0 };
     let weights = fitted.params().iter().map(|w| sign * w).collect();
-    Ok(LogisticParams {
+    Ok(Weights {
         weights,
         intercept: sign * fitted.intercept(),
     })
 }
 
-impl LogisticParams {
+impl Weights {
     /// P(positive class) for each row of a preprocessed matrix.
     pub fn probabilities(&self, x: &Array2<f64>) -> Vec<f64> {
+        self.linear(x).into_iter().map(sigmoid).collect()
+    }
+
+    /// x·w + intercept for each row of a preprocessed matrix (the logit, or a regression's
+    /// prediction).
+    pub fn linear(&self, x: &Array2<f64>) -> Vec<f64> {
         let w = Array1::from(self.weights.clone());
-        let z = x.dot(&w);
-        z.iter().map(|z| sigmoid(z + self.intercept)).collect()
+        x.dot(&w).iter().map(|z| z + self.intercept).collect()
+    }
+
+    /// Per-feature terms w_j·x_j of each row (they sum with the intercept to [`Self::linear`]).
+    pub fn contributions(&self, x: &Array2<f64>) -> Array2<f64> {
+        let w = Array1::from(self.weights.clone());
+        x * &w
     }
 
     /// The `weights.parquet` table: feature, weight (intercept first as `(intercept)`).

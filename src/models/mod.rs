@@ -1,13 +1,22 @@
 //! Model families, the preprocessing they share, and training/scoring entry points.
 //!
 //! A trained model is a [`Manifest`] plus parameters kept as Arrow tables (Parquet on disk).
+//! Families: `logistic_regression` and `linear_regression` ([`logistic`], [`linear`]),
+//! `kmeans` ([`kmeans`]), `decision_tree` and `random_forest` ([`tree`]), `naive_bayes`
+//! ([`naive_bayes`]), `mlp` ([`mlp`]), and the buy-till-you-die `bgnbd` / `gamma_gamma`
+//! ([`clv`]).
 
 pub mod clv;
 pub mod features;
+pub mod kmeans;
+pub mod linear;
 pub mod logistic;
+pub mod mlp;
+pub mod naive_bayes;
 pub mod options;
 pub mod train;
 mod train_clv;
+pub mod tree;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,18 +26,48 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_datafusion_err, plan_err, Result};
+use ndarray::Array2;
 
 use crate::store::Manifest;
 use features::Preprocessor;
-use logistic::LogisticParams;
+use logistic::Weights;
 
 /// Type-specific options of a model type.
 pub fn type_options(model_type: &str) -> &'static [&'static str] {
     match model_type {
         "logistic_regression" => logistic::OPTIONS,
+        "linear_regression" => linear::OPTIONS,
+        "kmeans" => kmeans::OPTIONS,
+        "decision_tree" => tree::TREE_OPTIONS,
+        "random_forest" => tree::FOREST_OPTIONS,
+        "naive_bayes" => naive_bayes::OPTIONS,
+        "mlp" => mlp::OPTIONS,
         "bgnbd" => train_clv::BGNBD_OPTIONS,
         "gamma_gamma" => train_clv::GAMMA_GAMMA_OPTIONS,
         _ => &[],
+    }
+}
+
+/// What a model type learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// A binary label: `predict` gives the class, `predict_proba` P(positive).
+    Classification,
+    /// A numeric label: `predict` gives the value.
+    Regression,
+    /// No label: `predict` gives the cluster id.
+    Clustering,
+    /// A customer summary (BG/NBD, Gamma-Gamma), scored by the CLV functions.
+    Lifetime,
+}
+
+/// The task of a model type.
+pub fn task(model_type: &str) -> Task {
+    match model_type {
+        "linear_regression" => Task::Regression,
+        "kmeans" => Task::Clustering,
+        "bgnbd" | "gamma_gamma" => Task::Lifetime,
+        _ => Task::Classification,
     }
 }
 
@@ -36,7 +75,17 @@ pub fn type_options(model_type: &str) -> &'static [&'static str] {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelParams {
     /// Binary logistic regression.
-    Logistic(LogisticParams),
+    Logistic(Weights),
+    /// Linear regression.
+    Linear(Weights),
+    /// k-means centroids.
+    KMeans(kmeans::Centroids),
+    /// A decision tree (a forest of one) or a random forest.
+    Trees(tree::Forest),
+    /// Gaussian naive Bayes.
+    NaiveBayes(naive_bayes::GaussianNb),
+    /// A multilayer perceptron.
+    Mlp(mlp::Mlp),
     /// BG/NBD purchase model; `periods_per_month` is 4.345 for weeks, 30 for days.
     BgNbd {
         /// Parameters.
@@ -48,6 +97,36 @@ pub enum ModelParams {
     GammaGamma(clv::GammaGamma),
 }
 
+impl ModelParams {
+    /// The parameter files of a feature-based model, named as in the store.
+    pub fn files(&self, names: &[String]) -> Result<Vec<(String, RecordBatch)>> {
+        Ok(match self {
+            ModelParams::Logistic(w) | ModelParams::Linear(w) => {
+                vec![("weights.parquet".into(), w.to_batch(names)?)]
+            }
+            ModelParams::KMeans(c) => vec![("centroids.parquet".into(), c.to_batch(names)?)],
+            ModelParams::Trees(f) => vec![("nodes.parquet".into(), f.to_batch(names)?)],
+            ModelParams::NaiveBayes(m) => vec![("naive_bayes.parquet".into(), m.to_batch(names)?)],
+            ModelParams::Mlp(m) => vec![
+                ("mlp.parquet".into(), m.to_batch()?),
+                ("training_info.parquet".into(), m.history_batch()?),
+            ],
+            ModelParams::BgNbd { .. } | ModelParams::GammaGamma(_) => vec![],
+        })
+    }
+
+    /// P(positive class) of preprocessed rows, for classifiers.
+    pub fn probabilities(&self, x: &Array2<f64>) -> Option<Vec<f64>> {
+        Some(match self {
+            ModelParams::Logistic(w) => w.probabilities(x),
+            ModelParams::Trees(f) => f.probabilities(x),
+            ModelParams::NaiveBayes(m) => m.probabilities(x),
+            ModelParams::Mlp(m) => m.probabilities(x),
+            _ => return None,
+        })
+    }
+}
+
 /// A model loaded from the store, ready to score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainedModel {
@@ -57,6 +136,8 @@ pub struct TrainedModel {
     pub preprocess: Preprocessor,
     /// Parameters.
     pub params: ModelParams,
+    /// Extra tables kept with the model (e.g. an MLP's training history), by file name.
+    pub tables: HashMap<String, RecordBatch>,
 }
 
 fn file<'a>(
@@ -81,15 +162,38 @@ impl TrainedModel {
                 manifest,
                 preprocess: Preprocessor { columns: vec![] },
                 params,
+                tables: files,
             });
         }
         let preprocess =
             Preprocessor::from_batch(file(&files, "preprocessing.parquet", &manifest.name)?)?;
         let names = preprocess.feature_names();
+        let width = names.len();
+        let m = &manifest.name;
         let params = match manifest.model_type.as_str() {
-            "logistic_regression" => ModelParams::Logistic(LogisticParams::from_batch(
-                file(&files, "weights.parquet", &manifest.name)?,
+            "logistic_regression" => ModelParams::Logistic(Weights::from_batch(
+                file(&files, "weights.parquet", m)?,
                 &names,
+            )?),
+            "linear_regression" => ModelParams::Linear(Weights::from_batch(
+                file(&files, "weights.parquet", m)?,
+                &names,
+            )?),
+            "kmeans" => ModelParams::KMeans(kmeans::Centroids::from_batch(
+                file(&files, "centroids.parquet", m)?,
+                &names,
+            )?),
+            "decision_tree" | "random_forest" => ModelParams::Trees(tree::Forest::from_batch(
+                file(&files, "nodes.parquet", m)?,
+                width,
+            )?),
+            "naive_bayes" => ModelParams::NaiveBayes(naive_bayes::GaussianNb::from_batch(
+                file(&files, "naive_bayes.parquet", m)?,
+                width,
+            )?),
+            "mlp" => ModelParams::Mlp(mlp::Mlp::from_batch(
+                file(&files, "mlp.parquet", m)?,
+                width,
             )?),
             other => {
                 return plan_err!(
@@ -102,6 +206,7 @@ impl TrainedModel {
             manifest,
             preprocess,
             params,
+            tables: files,
         })
     }
 
@@ -155,13 +260,24 @@ impl TrainedModel {
         Ok(mapping)
     }
 
-    /// Whether the model is a classifier (has `predict_proba`).
-    pub fn is_classifier(&self) -> bool {
-        matches!(self.params, ModelParams::Logistic(_))
+    /// What the model learns.
+    pub fn task(&self) -> Task {
+        task(&self.manifest.model_type)
     }
 
-    /// The SQL type `predict` returns: the label's type for classifiers.
+    /// Whether the model is a classifier (has `predict_proba`).
+    pub fn is_classifier(&self) -> bool {
+        self.task() == Task::Classification
+    }
+
+    /// The SQL type `predict` returns: the label's type for classifiers, DOUBLE for
+    /// regression, BIGINT cluster ids for k-means.
     pub fn predict_type(&self) -> DataType {
+        match self.task() {
+            Task::Regression | Task::Lifetime => return DataType::Float64,
+            Task::Clustering => return DataType::Int64,
+            Task::Classification => {}
+        }
         match self.manifest.label.as_ref().map(|l| l.data_type.as_str()) {
             Some("Boolean") => DataType::Boolean,
             Some(t) if t.starts_with("Int") || t.starts_with("UInt") => DataType::Int64,
@@ -174,15 +290,17 @@ impl TrainedModel {
     /// not imputed.
     pub fn predict_proba(&self, columns: &[ArrayRef]) -> Result<Float64Array> {
         let m = self.preprocess.transform(columns)?;
-        let probs = match &self.params {
-            ModelParams::Logistic(p) => p.probabilities(&m.x),
-            _ => {
-                return plan_err!(
-                    "model '{}' is a {} model: score it with expected_purchases, prob_alive, expected_avg_value or clv",
-                    self.manifest.name,
-                    self.manifest.model_type
-                )
-            }
+        let Some(probs) = self.params.probabilities(&m.x) else {
+            return plan_err!(
+                "model '{}' is a {} model, not a classifier: score it with predict{}",
+                self.manifest.name,
+                self.manifest.model_type,
+                if self.task() == Task::Lifetime {
+                    " or expected_purchases, prob_alive, expected_avg_value, clv"
+                } else {
+                    ""
+                }
+            );
         };
         Ok(probs
             .into_iter()
@@ -191,8 +309,32 @@ impl TrainedModel {
             .collect())
     }
 
-    /// The predicted class (threshold 0.5), in the label's type.
+    /// The prediction, in [`TrainedModel::predict_type`]: the class (threshold 0.5), the
+    /// regression value or the cluster id.
     pub fn predict(&self, columns: &[ArrayRef]) -> Result<ArrayRef> {
+        match &self.params {
+            ModelParams::Linear(w) => {
+                let m = self.preprocess.transform(columns)?;
+                let v = w.linear(&m.x);
+                return Ok(Arc::new(
+                    v.into_iter()
+                        .zip(&m.valid)
+                        .map(|(v, &ok)| ok.then_some(v))
+                        .collect::<Float64Array>(),
+                ));
+            }
+            ModelParams::KMeans(c) => {
+                let m = self.preprocess.transform(columns)?;
+                let a = c.assign(&m.x);
+                return Ok(Arc::new(
+                    a.into_iter()
+                        .zip(&m.valid)
+                        .map(|(k, &ok)| ok.then_some(k as i64))
+                        .collect::<Int64Array>(),
+                ));
+            }
+            _ => {}
+        }
         let probs = self.predict_proba(columns)?;
         let classes = self
             .manifest
@@ -225,5 +367,33 @@ impl TrainedModel {
             ),
             _ => Arc::new(probs.iter().map(pick).collect::<StringArray>()),
         })
+    }
+
+    /// Per-row explanation of linear models and trees: (term, contribution) pairs that sum to
+    /// the logit (logistic), the prediction (linear) or P(positive) (trees and forests). The
+    /// first term is `(intercept)` or `(base)`; the rest are the preprocessed features. NULL
+    /// rows where a feature is NULL and not imputed.
+    pub fn explain(&self, columns: &[ArrayRef]) -> Result<(Vec<String>, Array2<f64>, Vec<bool>)> {
+        let m = self.preprocess.transform(columns)?;
+        let names = self.preprocess.feature_names();
+        let (first, base, contrib) = match &self.params {
+            ModelParams::Logistic(w) | ModelParams::Linear(w) => {
+                ("(intercept)", w.intercept, w.contributions(&m.x))
+            }
+            ModelParams::Trees(f) => ("(base)", f.base(), f.contributions(&m.x)),
+            _ => {
+                return plan_err!(
+                    "explain_predict: model '{}' is a {} model; explanations are available for logistic_regression, linear_regression, decision_tree and random_forest",
+                    self.manifest.name,
+                    self.manifest.model_type
+                )
+            }
+        };
+        let mut all = Array2::zeros((m.x.nrows(), names.len() + 1));
+        all.column_mut(0).fill(base);
+        all.slice_mut(ndarray::s![.., 1..]).assign(&contrib);
+        let mut terms = vec![first.to_string()];
+        terms.extend(names);
+        Ok((terms, all, m.valid))
     }
 }

@@ -17,11 +17,22 @@ pub const COMMON_OPTIONS: &[&str] = &[
 ];
 
 /// Model types this build can train.
-pub const MODEL_TYPES: &[&str] = &["logistic_regression", "bgnbd", "gamma_gamma"];
+pub const MODEL_TYPES: &[&str] = &[
+    "logistic_regression",
+    "linear_regression",
+    "kmeans",
+    "decision_tree",
+    "random_forest",
+    "naive_bayes",
+    "mlp",
+    "bgnbd",
+    "gamma_gamma",
+];
 
-/// Whether a model type is trained from features and a label (and so takes the common options).
+/// Whether a model type is trained from feature columns (and so takes the common options).
+/// The buy-till-you-die models read a customer summary instead.
 pub fn is_supervised(model_type: &str) -> bool {
-    model_type == "logistic_regression"
+    !matches!(model_type, "bgnbd" | "gamma_gamma")
 }
 
 /// How rows are held out for evaluation.

@@ -1,6 +1,9 @@
 //! `CREATE MODEL`: runs the training query with DataFusion, puts the rows in a canonical order
 //! (so the model does not depend on partitioning), splits, handles NULLs, fits preprocessing and
 //! the model on the training rows, evaluates the hold-out rows and writes a new version.
+//!
+//! Every feature-based family shares this path; only the fit (and what the evaluation
+//! measures: classification, regression or clustering metrics) differs.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,8 +20,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::features::{check_finite, feature_kind, normalize_column, null_counts, Preprocessor};
+use super::kmeans::{self, Init, KMeansHyper};
+use super::linear::{self, LinearHyper};
 use super::logistic::{self, LogisticHyper};
+use super::mlp::{self, MlpHyper};
+use super::naive_bayes;
 use super::options::{ModelOptions, NullPolicy, Split};
+use super::tree::{self, ForestHyper, TreeHyper};
+use super::{task, ModelParams, Task};
 use crate::functions::metrics::kernels::binary_metrics;
 use crate::store::{FeatureInfo, LabelInfo, Manifest, ModelStore, RowCounts, StoredMetrics};
 
@@ -71,7 +80,9 @@ pub async fn train(
     if matches!(opts.model_type.as_str(), "bgnbd" | "gamma_gamma") {
         return super::train_clv::train(state, store, req, opts, started).await;
     }
-    let hyper = LogisticHyper::from_options(&opts)?;
+    // Validate the family's options before reading any data.
+    let family = Family::from_options(&opts)?;
+    let task = task(&opts.model_type);
 
     // ---- plan: the query plus, for an expression split, the hold-out flag
     let mut df = DataFrame::new(state.clone(), req.plan.clone());
@@ -96,10 +107,20 @@ pub async fn train(
             ),
         }
     };
-    let Some(label_name) = opts.label.clone() else {
-        return plan_err!("{stmt}: option label is required for type {}; name the target column, e.g. label = 'churned'", opts.model_type);
+    let label_name = match (&opts.label, task) {
+        (Some(_), Task::Clustering) => {
+            return plan_err!("{stmt}: type {} is unsupervised and takes no label; remove option label", opts.model_type)
+        }
+        (None, Task::Clustering) => None,
+        (Some(l), _) => Some(l.clone()),
+        (None, _) => {
+            return plan_err!("{stmt}: option label is required for type {}; name the target column, e.g. label = 'churned'", opts.model_type)
+        }
     };
-    let label_idx = find(&label_name, "label")?;
+    let label_idx = label_name
+        .as_deref()
+        .map(|l| find(l, "label"))
+        .transpose()?;
     let key_idx = match &opts.split {
         Split::Hash { column, .. } => Some(find(column, "split key")?),
         _ => None,
@@ -111,18 +132,21 @@ pub async fn train(
             .map(|f| find(f, "feature"))
             .collect::<Result<_>>()?,
         None => (0..columns.len())
-            .filter(|i| {
-                Some(*i) != Some(label_idx) && Some(*i) != key_idx && Some(*i) != holdout_idx
-            })
+            .filter(|i| Some(*i) != label_idx && Some(*i) != key_idx && Some(*i) != holdout_idx)
             .collect(),
     };
     if feature_idx.is_empty() {
-        return plan_err!(
-            "{stmt}: the training query has no feature columns besides the label '{label_name}'"
-        );
+        return match &label_name {
+            Some(l) => plan_err!(
+                "{stmt}: the training query has no feature columns besides the label '{l}'"
+            ),
+            None => plan_err!("{stmt}: the training query has no feature columns"),
+        };
     }
-    if feature_idx.contains(&label_idx) {
-        return plan_err!("{stmt}: the label '{label_name}' cannot also be a feature");
+    if let (Some(l), Some(name)) = (label_idx, &label_name) {
+        if feature_idx.contains(&l) {
+            return plan_err!("{stmt}: the label '{name}' cannot also be a feature");
+        }
     }
     let mut infos = vec![];
     for &i in &feature_idx {
@@ -140,16 +164,42 @@ pub async fn train(
             kind: kind.to_string(),
         });
     }
-    let label_type = schema.field(label_idx).data_type().clone();
-    if !(label_type.is_integer()
-        || label_type.is_floating()
-        || matches!(
-            label_type,
-            DataType::Boolean | DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-        ))
-    {
-        return plan_err!("{stmt}: label '{label_name}' has type {label_type}; expected boolean, integer or text classes");
+    let label_type = label_idx.map(|l| schema.field(l).data_type().clone());
+    match (&label_type, task) {
+        (Some(t), Task::Regression) if !t.is_numeric() => {
+            return plan_err!(
+                "{stmt}: label '{}' has type {t}; {} needs a numeric target",
+                label_name.as_deref().unwrap_or(""),
+                opts.model_type
+            )
+        }
+        (Some(t), Task::Classification)
+            if !(t.is_integer()
+                || t.is_floating()
+                || matches!(
+                    t,
+                    DataType::Boolean | DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+                )) =>
+        {
+            return plan_err!(
+                "{stmt}: label '{}' has type {t}; expected boolean, integer or text classes",
+                label_name.as_deref().unwrap_or("")
+            )
+        }
+        _ => {}
     }
+    // k-means started from a query: plan it now, before reading the training rows.
+    let init_plan = match &family {
+        Family::KMeans(h) => match &h.init {
+            Init::Query(q) => Some(state.create_logical_plan(q).await.map_err(|e| {
+                datafusion::common::plan_datafusion_err!(
+                    "{stmt}: option init = 'query:{q}' does not plan: {e}"
+                )
+            })?),
+            _ => None,
+        },
+        _ => None,
+    };
 
     // ---- read every row, then order canonically
     let batches = df.collect().await?;
@@ -159,7 +209,7 @@ pub async fn train(
         return exec_err!("{stmt}: the training query returned no rows");
     }
     let mut order_cols: Vec<usize> = feature_idx.clone();
-    order_cols.push(label_idx);
+    order_cols.extend(label_idx);
     order_cols.extend(key_idx);
     order_cols.extend(holdout_idx);
     let sort: Vec<SortColumn> = order_cols
@@ -182,7 +232,7 @@ pub async fn train(
             check_finite(&stmt, &info.name, a)?;
         }
     }
-    let label = col(label_idx)?;
+    let label: Option<ArrayRef> = label_idx.map(col).transpose()?;
 
     // ---- hold-out flags
     let holdout: Vec<bool> = match &opts.split {
@@ -192,7 +242,7 @@ pub async fn train(
             (0..n).map(|_| rng.gen::<f64>() < *frac).collect()
         }
         Split::Hash { fraction, .. } => {
-            let key = cast(&col(key_idx.unwrap_or(label_idx))?, &DataType::Utf8)?;
+            let key = cast(&col(key_idx.unwrap_or(0))?, &DataType::Utf8)?;
             let key = key.as_string::<i32>();
             key.iter()
                 .map(|k| {
@@ -203,7 +253,7 @@ pub async fn train(
                 .collect()
         }
         Split::Expr(_) => {
-            let h = cast(&col(holdout_idx.unwrap_or(label_idx))?, &DataType::Boolean)?;
+            let h = cast(&col(holdout_idx.unwrap_or(0))?, &DataType::Boolean)?;
             let h = h.as_boolean();
             (0..n).map(|i| h.is_valid(i) && h.value(i)).collect()
         }
@@ -211,11 +261,11 @@ pub async fn train(
 
     // ---- NULLs
     let everyone = vec![true; n];
-    let label_nulls = label.null_count() as u64;
+    let label_nulls = label.as_ref().map_or(0, |l| l.null_count() as u64);
     let nulls = null_counts(&features, &everyone);
     if opts.null_policy == NullPolicy::Error {
         if label_nulls > 0 {
-            return exec_err!("{stmt}: label '{label_name}' is NULL in {label_nulls} of {n} rows (null_policy = 'error'); filter them or use null_policy = 'skip'");
+            return exec_err!("{stmt}: label '{}' is NULL in {label_nulls} of {n} rows (null_policy = 'error'); filter them or use null_policy = 'skip'", label_name.as_deref().unwrap_or(""));
         }
         if let Some((info, count)) = infos.iter().zip(&nulls).find(|(_, c)| **c > 0) {
             return exec_err!(
@@ -224,7 +274,9 @@ pub async fn train(
             );
         }
     }
-    let mut keep: Vec<bool> = (0..n).map(|i| label.is_valid(i)).collect();
+    let mut keep: Vec<bool> = (0..n)
+        .map(|i| label.as_ref().is_none_or(|l| l.is_valid(i)))
+        .collect();
     if opts.null_policy == NullPolicy::Skip {
         for f in &features {
             for (i, k) in keep.iter_mut().enumerate() {
@@ -244,67 +296,60 @@ pub async fn train(
         return exec_err!("{stmt}: no training rows left ({n} read, {skipped} skipped for NULLs, the rest held out by split)");
     }
 
-    // ---- classes
-    let mut classes: Vec<(String, usize)> = vec![];
-    {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut first_row = BTreeMap::new();
-        for i in (0..n).filter(|&i| train_rows[i]) {
-            let t = class_text(&label, i)?;
-            if seen.insert(t.clone()) {
-                first_row.insert(t, i);
-            }
+    // ---- the target
+    let target = match (&label, task) {
+        (Some(label), Task::Classification) => {
+            let label_type = label_type.clone().unwrap_or(DataType::Utf8);
+            let name = label_name.clone().unwrap_or_default();
+            binary_target(
+                &stmt,
+                &name,
+                label,
+                &label_type,
+                &train_rows,
+                n_train,
+                &opts.model_type,
+            )?
         }
-        classes.extend(first_row);
-    }
-    // Sort classes in the label's own order (false < true, 2 < 10).
-    let label_norm: ArrayRef = if label_type.is_integer() || label_type.is_floating() {
-        cast(&label, &DataType::Float64)?
-    } else {
-        Arc::clone(&label)
+        (Some(label), _) => {
+            let f = cast(label, &DataType::Float64)?;
+            let f = f.as_primitive::<Float64Type>();
+            let bad = (0..n)
+                .filter(|&i| keep[i] && !f.value(i).is_finite())
+                .count();
+            if bad > 0 {
+                return exec_err!(
+                    "{stmt}: label '{}' has {bad} NaN or infinite values; expected finite numbers",
+                    label_name.as_deref().unwrap_or("")
+                );
+            }
+            Target::Numeric(
+                (0..n)
+                    .map(|i| if f.is_valid(i) { f.value(i) } else { 0.0 })
+                    .collect(),
+            )
+        }
+        (None, _) => Target::None,
     };
-    classes.sort_by(|a, b| {
-        if let (true, Some(f)) = (
-            label_type.is_integer() || label_type.is_floating(),
-            label_norm.as_primitive_opt::<Float64Type>(),
-        ) {
-            f.value(a.1).total_cmp(&f.value(b.1))
-        } else {
-            a.0.cmp(&b.0)
-        }
-    });
-    let class_names: Vec<String> = classes.iter().map(|c| c.0.clone()).collect();
-    match class_names.len() {
-        2 => {}
-        1 => return exec_err!("{stmt}: label '{label_name}' has a single class ({}) in the {n_train} training rows; a classifier needs two", class_names[0]),
-        k => return exec_err!("{stmt}: label '{label_name}' has {k} classes ({}); logistic_regression is binary, expected 2", class_names.iter().take(10).cloned().collect::<Vec<_>>().join(", ")),
-    }
-    let positive = &class_names[1];
-    let y_all: Vec<bool> = (0..n)
-        .map(|i| {
-            if label.is_valid(i) {
-                class_text(&label, i).map(|t| &t == positive)
-            } else {
-                Ok(false)
-            }
-        })
-        .collect::<Result<_>>()?;
 
     // ---- fit
     let pre = Preprocessor::fit(&infos, &features, &train_rows, opts.null_policy, opts.scale)?;
-    let take_rows = |mask: &[bool]| -> Result<(Vec<ArrayRef>, Vec<bool>)> {
+    let take_rows = |mask: &[bool]| -> Result<(Vec<ArrayRef>, Vec<usize>)> {
         let ids: datafusion::arrow::array::UInt32Array =
             (0..n as u32).filter(|&i| mask[i as usize]).collect();
         let cols = features
             .iter()
             .map(|f| Ok(take(f.as_ref(), &ids, None)?))
             .collect::<Result<Vec<_>>>()?;
-        let y = ids.values().iter().map(|&i| y_all[i as usize]).collect();
-        Ok((cols, y))
+        Ok((cols, ids.values().iter().map(|&i| i as usize).collect()))
     };
-    let (train_cols, y_train) = take_rows(&train_rows)?;
+    let (train_cols, train_ids) = take_rows(&train_rows)?;
     let mtrain = pre.transform(&train_cols)?;
-    let params = logistic::fit(mtrain.x, &y_train, hyper)?;
+    let initial = match init_plan {
+        Some(plan) => Some(initial_centroids(state, &stmt, plan, &infos, &pre, &family).await?),
+        None => None,
+    };
+    let params = family.fit(&mtrain.x, &target, &train_ids, initial, opts.seed)?;
 
     // ---- evaluate
     let n_test = test_rows.iter().filter(|b| **b).count();
@@ -313,13 +358,13 @@ pub async fn train(
     } else {
         ("holdout", &test_rows)
     };
-    let (eval_cols, y_eval) = take_rows(eval_mask)?;
+    let (eval_cols, eval_ids) = take_rows(eval_mask)?;
     let meval = pre.transform(&eval_cols)?;
-    let probs = params.probabilities(&meval.x);
-    let metrics = (!y_eval.is_empty()).then(|| StoredMetrics {
+    let values = evaluate(&params, &meval.x, &target, &eval_ids, opts.seed);
+    let metrics = (!eval_ids.is_empty()).then(|| StoredMetrics {
         dataset: dataset.to_string(),
-        rows: y_eval.len() as u64,
-        values: binary_metrics(&probs, &y_eval),
+        rows: eval_ids.len() as u64,
+        values,
     });
 
     let names = pre.feature_names();
@@ -330,10 +375,16 @@ pub async fn train(
         model_type: opts.model_type.clone(),
         options: req.options.clone(),
         features: infos,
-        label: Some(LabelInfo {
-            name: schema.field(label_idx).name().clone(),
-            data_type: label_type.to_string(),
-            classes: class_names,
+        label: label_idx.map(|l| LabelInfo {
+            name: schema.field(l).name().clone(),
+            data_type: label_type
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            classes: match &target {
+                Target::Binary { classes, .. } => classes.clone(),
+                _ => vec![],
+            },
         }),
         seed: opts.seed,
         rows: RowCounts {
@@ -355,9 +406,197 @@ pub async fn train(
         cohort_version: env!("CARGO_PKG_VERSION").to_string(),
         files: vec![],
     };
-    let files = vec![
-        ("preprocessing.parquet".to_string(), pre.to_batch()?),
-        ("weights.parquet".to_string(), params.to_batch(&names)?),
-    ];
+    let mut files = vec![("preprocessing.parquet".to_string(), pre.to_batch()?)];
+    files.extend(params.files(&names)?);
     store.save(manifest, files, req.create_only)
+}
+
+/// The label as the fit sees it.
+enum Target {
+    /// Classes in order (the second is positive) and, per row, whether it is positive.
+    Binary { classes: Vec<String>, y: Vec<bool> },
+    /// Per row.
+    Numeric(Vec<f64>),
+    /// Clustering.
+    None,
+}
+
+/// The two classes of a classification label, sorted in the label's own order (false < true,
+/// 2 < 10), and each row's class.
+fn binary_target(
+    stmt: &str,
+    label_name: &str,
+    label: &ArrayRef,
+    label_type: &DataType,
+    train_rows: &[bool],
+    n_train: usize,
+    model_type: &str,
+) -> Result<Target> {
+    let n = label.len();
+    let mut first_row = BTreeMap::new();
+    for i in (0..n).filter(|&i| train_rows[i]) {
+        first_row.entry(class_text(label, i)?).or_insert(i);
+    }
+    let mut classes: Vec<(String, usize)> = first_row.into_iter().collect();
+    let numeric = label_type.is_integer() || label_type.is_floating();
+    let label_norm: ArrayRef = if numeric {
+        cast(label, &DataType::Float64)?
+    } else {
+        Arc::clone(label)
+    };
+    classes.sort_by(
+        |a, b| match (numeric, label_norm.as_primitive_opt::<Float64Type>()) {
+            (true, Some(f)) => f.value(a.1).total_cmp(&f.value(b.1)),
+            _ => a.0.cmp(&b.0),
+        },
+    );
+    let class_names: Vec<String> = classes.iter().map(|c| c.0.clone()).collect();
+    match class_names.len() {
+        2 => {}
+        1 => return exec_err!("{stmt}: label '{label_name}' has a single class ({}) in the {n_train} training rows; a classifier needs two", class_names[0]),
+        k => return exec_err!("{stmt}: label '{label_name}' has {k} classes ({}); {model_type} is binary, expected 2", class_names.iter().take(10).cloned().collect::<Vec<_>>().join(", ")),
+    }
+    let positive = &class_names[1];
+    let y = (0..n)
+        .map(|i| {
+            if label.is_valid(i) {
+                class_text(label, i).map(|t| &t == positive)
+            } else {
+                Ok(false)
+            }
+        })
+        .collect::<Result<_>>()?;
+    Ok(Target::Binary {
+        classes: class_names,
+        y,
+    })
+}
+
+/// A family and its validated hyper-parameters.
+enum Family {
+    Logistic(LogisticHyper),
+    Linear(LinearHyper),
+    KMeans(KMeansHyper),
+    Tree(TreeHyper),
+    Forest(ForestHyper),
+    NaiveBayes(f64),
+    Mlp(MlpHyper),
+}
+
+impl Family {
+    fn from_options(o: &ModelOptions) -> Result<Self> {
+        Ok(match o.model_type.as_str() {
+            "logistic_regression" => Family::Logistic(LogisticHyper::from_options(o)?),
+            "linear_regression" => Family::Linear(LinearHyper::from_options(o)?),
+            "kmeans" => Family::KMeans(KMeansHyper::from_options(o)?),
+            "decision_tree" => Family::Tree(TreeHyper::from_options(o, Some(8))?),
+            "random_forest" => Family::Forest(ForestHyper::from_options(o)?),
+            "naive_bayes" => Family::NaiveBayes(naive_bayes::var_smoothing(o)?),
+            "mlp" => Family::Mlp(MlpHyper::from_options(o)?),
+            other => return plan_err!("CREATE MODEL: type '{other}' is not trained from features"),
+        })
+    }
+
+    /// Fits on the training matrix; `ids` are the training rows' positions in the target.
+    fn fit(
+        &self,
+        x: &ndarray::Array2<f64>,
+        target: &Target,
+        ids: &[usize],
+        initial: Option<ndarray::Array2<f64>>,
+        seed: u64,
+    ) -> Result<ModelParams> {
+        let bools = || match target {
+            Target::Binary { y, .. } => Ok(ids.iter().map(|&i| y[i]).collect::<Vec<bool>>()),
+            _ => exec_err!("CREATE MODEL: internal error: a classifier without classes"),
+        };
+        Ok(match self {
+            Family::Logistic(h) => ModelParams::Logistic(logistic::fit(x.clone(), &bools()?, *h)?),
+            Family::Linear(h) => {
+                let Target::Numeric(y) = target else {
+                    return exec_err!(
+                        "CREATE MODEL: internal error: a regression without a numeric target"
+                    );
+                };
+                let y: Vec<f64> = ids.iter().map(|&i| y[i]).collect();
+                ModelParams::Linear(linear::fit(x.clone(), &y, *h)?)
+            }
+            Family::KMeans(h) => ModelParams::KMeans(kmeans::fit(x, h, initial, seed)?),
+            Family::Tree(h) => ModelParams::Trees(tree::fit_tree(x, &bools()?, *h)?),
+            Family::Forest(h) => ModelParams::Trees(tree::fit_forest(x, &bools()?, *h, seed)?),
+            Family::NaiveBayes(v) => ModelParams::NaiveBayes(naive_bayes::fit(x, &bools()?, *v)?),
+            Family::Mlp(h) => ModelParams::Mlp(mlp::fit(x, &bools()?, h, seed)?),
+        })
+    }
+}
+
+/// Metrics of a fitted model on preprocessed rows: classification metrics (at 0.5), rmse, mae
+/// and r2 for regression, inertia and silhouette (on up to 2000 rows) for clustering.
+fn evaluate(
+    params: &ModelParams,
+    x: &ndarray::Array2<f64>,
+    target: &Target,
+    ids: &[usize],
+    seed: u64,
+) -> BTreeMap<String, Option<f64>> {
+    if let (Some(p), Target::Binary { y, .. }) = (params.probabilities(x), target) {
+        let y: Vec<bool> = ids.iter().map(|&i| y[i]).collect();
+        return binary_metrics(&p, &y);
+    }
+    let mut m = BTreeMap::new();
+    match (params, target) {
+        (ModelParams::Linear(w), Target::Numeric(y)) => {
+            let mut s = crate::functions::metrics::regression::Sums::default();
+            for (p, &i) in w.linear(x).into_iter().zip(ids) {
+                s.add(p, y[i]);
+            }
+            use crate::functions::metrics::regression::Regression;
+            m.insert("rmse".into(), s.value(Regression::Rmse));
+            m.insert("mae".into(), s.value(Regression::Mae));
+            m.insert("r2".into(), s.value(Regression::R2));
+        }
+        (ModelParams::KMeans(c), _) => {
+            m.insert("inertia".into(), Some(c.inertia(x)));
+            m.insert("silhouette".into(), c.silhouette(x, 2000, seed));
+        }
+        _ => {}
+    }
+    m
+}
+
+/// The starting centroids of `init = 'query:...'`: its rows, encoded like training rows.
+async fn initial_centroids(
+    state: &SessionState,
+    stmt: &str,
+    plan: LogicalPlan,
+    infos: &[FeatureInfo],
+    pre: &Preprocessor,
+    family: &Family,
+) -> Result<ndarray::Array2<f64>> {
+    let Family::KMeans(h) = family else {
+        return exec_err!("{stmt}: internal error: initial centroids for a non-k-means model");
+    };
+    let df = DataFrame::new(state.clone(), plan);
+    let schema: Schema = df.schema().as_arrow().clone();
+    let batches = df.collect().await?;
+    let all = concat_batches(&Arc::new(schema.clone()), &batches)?;
+    let mut cols = vec![];
+    for info in infos {
+        let Some(c) = all.column_by_name(&info.name) else {
+            return plan_err!("{stmt}: the init query has no column '{}'; it must return the model's features ({})", info.name, infos.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "));
+        };
+        cols.push(normalize_column(c, info.kind == "categorical")?);
+    }
+    if all.num_rows() != h.k {
+        return exec_err!(
+            "{stmt}: the init query returned {} rows; expected k = {}",
+            all.num_rows(),
+            h.k
+        );
+    }
+    let m = pre.transform(&cols)?;
+    if m.valid.iter().any(|v| !v) {
+        return exec_err!("{stmt}: the init query has NULL feature values");
+    }
+    Ok(m.x)
 }

@@ -14,7 +14,7 @@ pub mod precision_score;
 pub mod r2_score;
 mod ranking;
 pub mod recall_score;
-mod regression;
+pub(crate) mod regression;
 pub mod rmse;
 pub mod roc_auc;
 

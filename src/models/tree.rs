@@ -1,0 +1,646 @@
+//! Decision trees (binary classification) grown by linfa-trees, and random forests of them.
+//!
+//! linfa-trees grows the tree (CART, Gini or entropy, `max_depth`, `min_samples_leaf`) but keeps
+//! only the majority class in a leaf. We copy its splits into a node table and route the
+//! training rows through it, so every node knows its row count and positive share: leaves give
+//! P(positive) as scikit-learn's `predict_proba` does, internal nodes give the values behind
+//! path contributions (`explain_predict`) and impurity-based feature importance. The table is
+//! what `nodes.parquet` stores.
+//!
+//! A random forest grows `n_trees` such trees, each on a bootstrap sample of the training rows
+//! and a random subset of `max_features` features (per tree: linfa-trees cannot subsample per
+//! split), seeded per tree; its probability is the mean of the trees' leaf probabilities.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use datafusion::common::{exec_datafusion_err, exec_err, plan_err, Result};
+use linfa::prelude::*;
+use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::options::ModelOptions;
+
+/// Options of `type = 'decision_tree'`.
+pub const TREE_OPTIONS: &[&str] = &["max_depth", "min_samples_leaf", "split_quality"];
+/// Options of `type = 'random_forest'`.
+pub const FOREST_OPTIONS: &[&str] = &[
+    "n_trees",
+    "max_depth",
+    "min_samples_leaf",
+    "split_quality",
+    "max_features",
+];
+
+/// Growth limits of one tree.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeHyper {
+    /// Deepest level (None: grow until pure or `min_samples_leaf`).
+    pub max_depth: Option<usize>,
+    /// Fewest training rows in a leaf.
+    pub min_samples_leaf: usize,
+    /// Gini (default) or entropy.
+    pub entropy: bool,
+}
+
+/// How many features each forest tree sees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxFeatures {
+    /// ⌈√p⌉ (the default, as scikit-learn's classifier).
+    Sqrt,
+    /// ⌈log2 p⌉.
+    Log2,
+    /// All features.
+    All,
+    /// A share of the features.
+    Fraction(f64),
+    /// A count.
+    Count(usize),
+}
+
+/// Forest settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ForestHyper {
+    /// Number of trees (100).
+    pub n_trees: usize,
+    /// Per tree.
+    pub tree: TreeHyper,
+    /// Features per tree.
+    pub max_features: MaxFeatures,
+}
+
+impl TreeHyper {
+    /// Reads and validates the tree options (defaults: max_depth unlimited for forests, 8 for a
+    /// single tree).
+    pub fn from_options(o: &ModelOptions, default_depth: Option<usize>) -> Result<Self> {
+        let max_depth = match o
+            .raw
+            .get("max_depth")
+            .map(|s| s.trim().to_ascii_lowercase())
+        {
+            None => default_depth,
+            Some(s) if s == "none" || s == "0" => None,
+            Some(_) => Some(o.integer("max_depth", 8, 1, 1000)? as usize),
+        };
+        let entropy = match o
+            .raw
+            .get("split_quality")
+            .map(|s| s.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("gini") => false,
+            Some("entropy") => true,
+            Some(other) => {
+                return plan_err!(
+                    "CREATE MODEL: option split_quality = '{other}'; expected gini or entropy"
+                )
+            }
+        };
+        Ok(Self {
+            max_depth,
+            min_samples_leaf: o.integer("min_samples_leaf", 1, 1, 1_000_000)? as usize,
+            entropy,
+        })
+    }
+}
+
+impl ForestHyper {
+    /// Reads and validates the forest options.
+    pub fn from_options(o: &ModelOptions) -> Result<Self> {
+        let max_features = match o.raw.get("max_features").map(|s| s.trim().to_ascii_lowercase()) {
+            None => MaxFeatures::Sqrt,
+            Some(s) if s == "sqrt" => MaxFeatures::Sqrt,
+            Some(s) if s == "log2" => MaxFeatures::Log2,
+            Some(s) if s == "all" || s == "none" => MaxFeatures::All,
+            Some(s) => match (s.parse::<usize>(), s.parse::<f64>()) {
+                (Ok(n), _) if n >= 1 => MaxFeatures::Count(n),
+                (_, Ok(f)) if f > 0.0 && f <= 1.0 => MaxFeatures::Fraction(f),
+                _ => return plan_err!("CREATE MODEL: option max_features = '{s}'; expected sqrt, log2, all, a count or a fraction in (0, 1]"),
+            },
+        };
+        Ok(Self {
+            n_trees: o.integer("n_trees", 100, 1, 10_000)? as usize,
+            tree: TreeHyper::from_options(o, None)?,
+            max_features,
+        })
+    }
+}
+
+/// One node: a split on `feature < threshold` (left) or a leaf (`feature` = -1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Preprocessed feature index of the split, -1 for a leaf.
+    pub feature: i64,
+    /// Rows with `x[feature] < threshold` go left.
+    pub threshold: f64,
+    /// Child indices (-1 for a leaf).
+    pub left: i64,
+    /// Right child.
+    pub right: i64,
+    /// Training rows reaching the node (with bootstrap multiplicity in a forest).
+    pub n: f64,
+    /// Positive share of those rows.
+    pub value: f64,
+}
+
+/// A tree as a node table; node 0 is the root.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tree {
+    /// Nodes.
+    pub nodes: Vec<Node>,
+    /// Whether impurity is entropy (else Gini), for feature importance.
+    pub entropy: bool,
+}
+
+/// An ensemble (a single decision tree is an ensemble of one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forest {
+    /// Trees.
+    pub trees: Vec<Tree>,
+    /// Preprocessed feature count.
+    pub width: usize,
+}
+
+fn copy_nodes(
+    node: &TreeNode<f64, usize>,
+    features: &[usize],
+    out: &mut Vec<Node>,
+) -> Result<usize> {
+    let id = out.len();
+    out.push(Node {
+        feature: -1,
+        threshold: 0.0,
+        left: -1,
+        right: -1,
+        n: 0.0,
+        value: 0.0,
+    });
+    if !node.is_leaf() {
+        let (f, threshold, _) = node.split();
+        let children = node.children();
+        let (Some(Some(l)), Some(Some(r))) = (children.first().copied(), children.get(1).copied())
+        else {
+            return exec_err!(
+                "CREATE MODEL: linfa-trees returned an internal node without two children"
+            );
+        };
+        let left = copy_nodes(l, features, out)? as i64;
+        let right = copy_nodes(r, features, out)? as i64;
+        let feature = *features.get(f).ok_or_else(|| {
+            exec_datafusion_err!("CREATE MODEL: linfa-trees split on unknown feature {f}")
+        })?;
+        out[id] = Node {
+            feature: feature as i64,
+            threshold,
+            left,
+            right,
+            n: 0.0,
+            value: 0.0,
+        };
+    }
+    Ok(id)
+}
+
+impl Tree {
+    /// The nodes a row passes through, root to leaf.
+    fn path(&self, row: ArrayView1<f64>) -> Vec<usize> {
+        let mut out = vec![0];
+        let mut i = 0;
+        while let Some(n) = self.nodes.get(i) {
+            if n.feature < 0 {
+                break;
+            }
+            i = if row[n.feature as usize] < n.threshold {
+                n.left as usize
+            } else {
+                n.right as usize
+            };
+            out.push(i);
+        }
+        out
+    }
+
+    /// Fills node counts and positive shares from training rows (with multiplicities).
+    fn fill(&mut self, x: &Array2<f64>, y: &[bool], weight: &[f64]) {
+        let mut pos = vec![0.0; self.nodes.len()];
+        for ((row, &label), &w) in x.rows().into_iter().zip(y).zip(weight) {
+            if w == 0.0 {
+                continue;
+            }
+            for i in self.path(row) {
+                self.nodes[i].n += w;
+                if label {
+                    pos[i] += w;
+                }
+            }
+        }
+        // A node no training row reached (possible only with ties at a threshold) takes its
+        // parent's value; nodes are in preorder, so parents come first.
+        let mut parent_value = vec![0.0; self.nodes.len()];
+        for i in 0..self.nodes.len() {
+            let v = if self.nodes[i].n > 0.0 {
+                pos[i] / self.nodes[i].n
+            } else {
+                parent_value[i]
+            };
+            self.nodes[i].value = v;
+            let (l, r) = (self.nodes[i].left, self.nodes[i].right);
+            for c in [l, r] {
+                if c >= 0 {
+                    parent_value[c as usize] = v;
+                }
+            }
+        }
+    }
+
+    fn leaf_value(&self, row: ArrayView1<f64>) -> f64 {
+        self.path(row).last().map_or(0.0, |&i| self.nodes[i].value)
+    }
+
+    fn impurity(&self, p: f64) -> f64 {
+        if self.entropy {
+            let h = |q: f64| if q > 0.0 { -q * q.log2() } else { 0.0 };
+            h(p) + h(1.0 - p)
+        } else {
+            1.0 - p * p - (1.0 - p) * (1.0 - p)
+        }
+    }
+}
+
+/// Grows one tree on the rows of `x` with multiplicities `weight`, over the feature columns
+/// `features`.
+fn grow(
+    x: &Array2<f64>,
+    y: &[bool],
+    weight: &[f64],
+    features: &[usize],
+    hyper: TreeHyper,
+) -> Result<Tree> {
+    // linfa-trees takes rows, not weights: repeat a bootstrap row as often as it was drawn
+    let mut rows = vec![];
+    for (i, &w) in weight.iter().enumerate() {
+        for _ in 0..(w as usize) {
+            rows.push(i);
+        }
+    }
+    let sub = x.select(Axis(0), &rows).select(Axis(1), features);
+    let targets: Array1<usize> = rows.iter().map(|&i| usize::from(y[i])).collect();
+    let fitted: DecisionTree<f64, usize> = DecisionTree::params()
+        .split_quality(if hyper.entropy {
+            SplitQuality::Entropy
+        } else {
+            SplitQuality::Gini
+        })
+        .max_depth(hyper.max_depth)
+        .min_weight_leaf(hyper.min_samples_leaf as f32)
+        .min_weight_split((2 * hyper.min_samples_leaf) as f32)
+        .min_impurity_decrease(1e-12)
+        .fit(&Dataset::new(sub, targets))
+        .map_err(|e| exec_datafusion_err!("CREATE MODEL: decision tree failed to fit: {e}"))?;
+    let mut nodes = vec![];
+    copy_nodes(fitted.root_node(), features, &mut nodes)?;
+    let mut tree = Tree {
+        nodes,
+        entropy: hyper.entropy,
+    };
+    tree.fill(x, y, weight);
+    Ok(tree)
+}
+
+/// Fits a single decision tree on every training row.
+pub fn fit_tree(x: &Array2<f64>, y: &[bool], hyper: TreeHyper) -> Result<Forest> {
+    let features: Vec<usize> = (0..x.ncols()).collect();
+    let tree = grow(x, y, &vec![1.0; x.nrows()], &features, hyper)?;
+    Ok(Forest {
+        trees: vec![tree],
+        width: x.ncols(),
+    })
+}
+
+/// Fits a random forest; trees are grown in parallel, each from its own seed, so the forest
+/// does not depend on the number of threads.
+pub fn fit_forest(x: &Array2<f64>, y: &[bool], hyper: ForestHyper, seed: u64) -> Result<Forest> {
+    let (n, p) = x.dim();
+    let m = match hyper.max_features {
+        MaxFeatures::Sqrt => (p as f64).sqrt().ceil() as usize,
+        MaxFeatures::Log2 => (p as f64).log2().ceil() as usize,
+        MaxFeatures::All => p,
+        MaxFeatures::Fraction(f) => (f * p as f64).ceil() as usize,
+        MaxFeatures::Count(c) => c,
+    }
+    .clamp(1, p.max(1));
+    let one = |t: usize| -> Result<Tree> {
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut weight = vec![0.0; n];
+        for _ in 0..n {
+            weight[rng.gen_range(0..n)] += 1.0;
+        }
+        let mut features: Vec<usize> = (0..p).collect();
+        features.shuffle(&mut rng);
+        features.truncate(m);
+        features.sort_unstable();
+        grow(x, y, &weight, &features, hyper.tree)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(hyper.n_trees);
+    let results: Vec<Result<Tree>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let one = &one;
+                s.spawn(move || {
+                    (k..hyper.n_trees)
+                        .step_by(threads)
+                        .map(|t| (t, one(t)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<(usize, Result<Tree>)> = vec![];
+        for h in handles {
+            match h.join() {
+                Ok(v) => all.extend(v),
+                Err(_) => all.push((
+                    usize::MAX,
+                    exec_err!("CREATE MODEL: a random forest worker failed"),
+                )),
+            }
+        }
+        all.sort_by_key(|(t, _)| *t);
+        all.into_iter().map(|(_, r)| r).collect()
+    });
+    Ok(Forest {
+        trees: results.into_iter().collect::<Result<_>>()?,
+        width: p,
+    })
+}
+
+impl Forest {
+    /// P(positive class) per row: the mean of the trees' leaf shares.
+    pub fn probabilities(&self, x: &Array2<f64>) -> Vec<f64> {
+        let k = self.trees.len().max(1) as f64;
+        x.rows()
+            .into_iter()
+            .map(|r| self.trees.iter().map(|t| t.leaf_value(r)).sum::<f64>() / k)
+            .collect()
+    }
+
+    /// The forest's base value: the mean of the trees' root shares (the training positive rate).
+    pub fn base(&self) -> f64 {
+        let k = self.trees.len().max(1) as f64;
+        self.trees
+            .iter()
+            .map(|t| t.nodes.first().map_or(0.0, |n| n.value))
+            .sum::<f64>()
+            / k
+    }
+
+    /// Path contributions per row and feature (Saabas): each split along a row's path credits
+    /// its feature with the change in positive share; they sum to probability − base.
+    pub fn contributions(&self, x: &Array2<f64>) -> Array2<f64> {
+        let k = self.trees.len().max(1) as f64;
+        let mut out = Array2::zeros((x.nrows(), self.width));
+        for (i, row) in x.rows().into_iter().enumerate() {
+            for t in &self.trees {
+                let path = t.path(row);
+                for w in path.windows(2) {
+                    let (parent, child) = (&t.nodes[w[0]], &t.nodes[w[1]]);
+                    out[[i, parent.feature as usize]] += (child.value - parent.value) / k;
+                }
+            }
+        }
+        out
+    }
+
+    /// Impurity-based feature importance (mean decrease in impurity, normalised to sum to 1
+    /// per tree, then averaged over trees), as scikit-learn's `feature_importances_`.
+    pub fn importance(&self) -> Vec<f64> {
+        let mut total = vec![0.0; self.width];
+        for t in &self.trees {
+            let mut imp = vec![0.0; self.width];
+            for n in &t.nodes {
+                if n.feature < 0 {
+                    continue;
+                }
+                let (l, r) = (&t.nodes[n.left as usize], &t.nodes[n.right as usize]);
+                let dec = n.n * t.impurity(n.value)
+                    - l.n * t.impurity(l.value)
+                    - r.n * t.impurity(r.value);
+                imp[n.feature as usize] += dec.max(0.0);
+            }
+            let s: f64 = imp.iter().sum();
+            if s > 0.0 {
+                for (a, b) in total.iter_mut().zip(&imp) {
+                    *a += b / s;
+                }
+            }
+        }
+        let k = self.trees.len().max(1) as f64;
+        total.iter().map(|v| v / k).collect()
+    }
+
+    /// `nodes.parquet`: tree, node, feature (name, NULL for leaves), feature_index, threshold,
+    /// left, right, n_samples, value (positive share).
+    pub fn to_batch(&self, names: &[String]) -> Result<RecordBatch> {
+        let (
+            mut tree,
+            mut node,
+            mut fname,
+            mut fidx,
+            mut thr,
+            mut left,
+            mut right,
+            mut n,
+            mut value,
+        ) = (
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+        );
+        for (t, tr) in self.trees.iter().enumerate() {
+            for (i, nd) in tr.nodes.iter().enumerate() {
+                tree.push(t as i64);
+                node.push(i as i64);
+                fname.push(
+                    usize::try_from(nd.feature)
+                        .ok()
+                        .and_then(|f| names.get(f).cloned()),
+                );
+                fidx.push(nd.feature);
+                thr.push(nd.threshold);
+                left.push(nd.left);
+                right.push(nd.right);
+                n.push(nd.n);
+                value.push(nd.value);
+            }
+        }
+        let split = self.trees.first().is_some_and(|t| t.entropy);
+        let schema = Schema::new(vec![
+            Field::new("tree", DataType::Int64, false),
+            Field::new("node", DataType::Int64, false),
+            Field::new("feature", DataType::Utf8, true),
+            Field::new("feature_index", DataType::Int64, false),
+            Field::new("threshold", DataType::Float64, false),
+            Field::new("left", DataType::Int64, false),
+            Field::new("right", DataType::Int64, false),
+            Field::new("n_samples", DataType::Float64, false),
+            Field::new("value", DataType::Float64, false),
+        ])
+        .with_metadata(
+            [(
+                "split_quality".to_string(),
+                if split { "entropy" } else { "gini" }.to_string(),
+            )]
+            .into(),
+        );
+        Ok(RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(Int64Array::from(tree)),
+                Arc::new(Int64Array::from(node)),
+                Arc::new(StringArray::from(fname)),
+                Arc::new(Int64Array::from(fidx)),
+                Arc::new(Float64Array::from(thr)),
+                Arc::new(Int64Array::from(left)),
+                Arc::new(Int64Array::from(right)),
+                Arc::new(Float64Array::from(n)),
+                Arc::new(Float64Array::from(value)),
+            ],
+        )?)
+    }
+
+    /// Restores a forest written by [`Forest::to_batch`].
+    pub fn from_batch(batch: &RecordBatch, width: usize) -> Result<Self> {
+        let col = |name: &str| -> Result<datafusion::arrow::array::ArrayRef> {
+            batch.column_by_name(name).cloned().ok_or_else(|| {
+                exec_datafusion_err!("model store: nodes.parquet has no column '{name}'")
+            })
+        };
+        let i = |name: &str| -> Result<Vec<i64>> {
+            Ok(cast(&col(name)?, &DataType::Int64)?
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec())
+        };
+        let f = |name: &str| -> Result<Vec<f64>> {
+            Ok(cast(&col(name)?, &DataType::Float64)?
+                .as_primitive::<Float64Type>()
+                .values()
+                .to_vec())
+        };
+        let (tree, feature, left, right) =
+            (i("tree")?, i("feature_index")?, i("left")?, i("right")?);
+        let (thr, n, value) = (f("threshold")?, f("n_samples")?, f("value")?);
+        let entropy = batch
+            .schema()
+            .metadata()
+            .get("split_quality")
+            .is_some_and(|s| s == "entropy");
+        let mut trees: Vec<Tree> = vec![];
+        for r in 0..batch.num_rows() {
+            let t = tree[r] as usize;
+            while trees.len() <= t {
+                trees.push(Tree {
+                    nodes: vec![],
+                    entropy,
+                });
+            }
+            if feature[r] >= width as i64 {
+                return exec_err!(
+                    "model store: nodes.parquet splits on feature {} of {width}",
+                    feature[r]
+                );
+            }
+            trees[t].nodes.push(Node {
+                feature: feature[r],
+                threshold: thr[r],
+                left: left[r],
+                right: right[r],
+                n: n[r],
+                value: value[r],
+            });
+        }
+        for t in &trees {
+            let len = t.nodes.len() as i64;
+            if t.nodes.iter().any(|n| {
+                n.feature >= 0 && (n.left <= 0 || n.right <= 0 || n.left >= len || n.right >= len)
+            }) {
+                return exec_err!("model store: nodes.parquet has a child index out of range");
+            }
+        }
+        Ok(Self { trees, width })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_probabilities_contributions_and_importance() {
+        // x0 separates the classes except one row; x1 is noise
+        let x = Array2::from_shape_vec(
+            (6, 2),
+            vec![0.0, 5.0, 1.0, 3.0, 2.0, 4.0, 3.0, 1.0, 4.0, 2.0, 5.0, 0.0],
+        )
+        .unwrap();
+        let y = [false, false, true, true, true, true];
+        let f = fit_tree(
+            &x,
+            &y,
+            TreeHyper {
+                max_depth: Some(1),
+                min_samples_leaf: 1,
+                entropy: false,
+            },
+        )
+        .unwrap();
+        let p = f.probabilities(&x);
+        assert_eq!(p, vec![0.0, 0.0, 1.0, 1.0, 1.0, 1.0]);
+        assert!((f.base() - 4.0 / 6.0).abs() < 1e-15);
+        let c = f.contributions(&x);
+        for (i, row) in c.rows().into_iter().enumerate() {
+            assert!((row.sum() + f.base() - p[i]).abs() < 1e-12);
+        }
+        assert_eq!(f.importance(), vec![1.0, 0.0]);
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let back = Forest::from_batch(&f.to_batch(&names).unwrap(), 2).unwrap();
+        assert_eq!(back, f);
+    }
+
+    #[test]
+    fn forest_is_seeded() {
+        let x = Array2::from_shape_fn((40, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
+        let y: Vec<bool> = (0..40).map(|i| (i * 7) % 11 > 5).collect();
+        let h = ForestHyper {
+            n_trees: 9,
+            tree: TreeHyper {
+                max_depth: Some(3),
+                min_samples_leaf: 1,
+                entropy: false,
+            },
+            max_features: MaxFeatures::Count(2),
+        };
+        let a = fit_forest(&x, &y, h, 3).unwrap();
+        let b = fit_forest(&x, &y, h, 3).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.trees.len(), 9);
+        let c = a.contributions(&x);
+        let p = a.probabilities(&x);
+        for (i, row) in c.rows().into_iter().enumerate() {
+            assert!((row.sum() + a.base() - p[i]).abs() < 1e-12);
+        }
+    }
+}
