@@ -86,11 +86,30 @@ impl TableFunctionImpl for MlEvaluate {
             return Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?));
         }
         let query = literal_string(exprs, 1, "ml_evaluate", "query")?;
+        if model.task() == crate::models::Task::Regression {
+            let label = m.label.as_ref().map(|l| l.name.clone()).unwrap_or_default();
+            let features: Vec<String> = m.features.iter().map(|f| quote_ident(&f.name)).collect();
+            let sql = format!(
+                "SELECT {name} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset, \
+                   CAST(count(__pred) AS BIGINT UNSIGNED) AS rows, rmse(__pred, __y) AS rmse, mae(__pred, __y) AS mae, \
+                   r2_score(__pred, __y) AS r2 \
+                 FROM (SELECT predict({name}, {features}) AS __pred, CAST({label} AS DOUBLE) AS __y \
+                       FROM {from} WHERE {label} IS NOT NULL) AS scored",
+                name = quote_str(&m.name),
+                version = m.version,
+                features = features.join(", "),
+                label = quote_ident(&label),
+                from = from_item(&query),
+            );
+            let plan = plan_scored(args.session(), &model, "ml_evaluate", &sql)?;
+            return Ok(Arc::new(ViewTable::new(plan, Some(sql))));
+        }
         if !model.is_classifier() {
             return plan_err!(
-                "ml_evaluate: evaluating a {} model on a query is not supported; use ml_evaluate('{}') for the metrics stored at training (a calibration summary from clv_summary adds hold-out predicted vs actual purchases)",
+                "ml_evaluate: evaluating a {} model on a query is not supported; use ml_evaluate('{}') for the metrics stored at training{}",
                 m.model_type,
-                m.name
+                m.name,
+                if m.model_type == "kmeans" { " (inertia and silhouette)" } else { " (a calibration summary from clv_summary adds hold-out predicted vs actual purchases)" }
             );
         }
         let scored = scored_sql(&model, &query)?;

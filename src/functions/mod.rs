@@ -9,10 +9,13 @@ pub mod expected_avg_value;
 pub mod expected_purchases;
 pub mod features;
 pub mod metrics;
+pub mod ml_centroids;
 pub mod ml_confusion_matrix;
 pub mod ml_evaluate;
+pub mod ml_feature_importance;
 pub mod ml_models;
 pub mod ml_roc_curve;
+pub mod ml_training_info;
 pub mod ml_weights;
 pub mod predict;
 pub mod preprocess;
@@ -32,6 +35,7 @@ pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     vec![
         predict::predict_udf(Arc::clone(store)),
         predict::predict_proba_udf(Arc::clone(store)),
+        predict::explain_predict_udf(Arc::clone(store)),
         rfm_segment::rfm_segment_udf(),
         expected_purchases::expected_purchases_udf(Arc::clone(store)),
         prob_alive::prob_alive_udf(Arc::clone(store)),
@@ -82,6 +86,20 @@ pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn Ta
             Arc::new(ml_roc_curve::MlRocCurve::new(Arc::clone(store))),
         ),
         (
+            "ml_feature_importance",
+            Arc::new(ml_feature_importance::MlFeatureImportance::new(Arc::clone(
+                store,
+            ))),
+        ),
+        (
+            "ml_centroids",
+            Arc::new(ml_centroids::MlCentroids::new(Arc::clone(store))),
+        ),
+        (
+            "ml_training_info",
+            Arc::new(ml_training_info::MlTrainingInfo::new(Arc::clone(store))),
+        ),
+        (
             "ml_confusion_matrix",
             Arc::new(ml_confusion_matrix::MlConfusionMatrix::new(Arc::clone(
                 store,
@@ -109,7 +127,7 @@ mod tests {
         for f in window_functions() {
             docs.push((f.name().to_string(), f.documentation().cloned()));
         }
-        assert_eq!(docs.len(), 34, "scalar, aggregate and window functions");
+        assert_eq!(docs.len(), 35, "scalar, aggregate and window functions");
         for (name, doc) in docs {
             let doc = doc.unwrap_or_else(|| panic!("{name} has no documentation"));
             assert!(

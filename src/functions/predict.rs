@@ -1,5 +1,6 @@
-//! `predict(model, feature...)` and `predict_proba(model, feature...)`: score rows with a stored
-//! model. Arguments bind to the model's features by column name.
+//! `predict(model, feature...)`, `predict_proba(model, feature...)` and
+//! `explain_predict(model, feature...)`: score (and explain) rows with a stored model.
+//! Arguments bind to the model's features by column name.
 //!
 //! The model is loaded once per query: at logical planning the call is rewritten (through
 //! `simplify`) into a bound call that holds the loaded model and takes its arguments in the
@@ -9,8 +10,9 @@
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
-use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::array::{ArrayRef, Float64Array, ListArray, StringArray, StructArray};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::scalar_doc_sections::DOC_SECTION_OTHER;
@@ -27,6 +29,7 @@ use crate::store::ModelStore;
 enum Mode {
     Class,
     Proba,
+    Explain,
 }
 
 /// The implementation behind both scoring functions.
@@ -72,6 +75,48 @@ pub fn predict_proba_udf(store: Arc<ModelStore>) -> ScalarUDF {
     ScalarUDF::new_from_impl(PredictFunc::new(Mode::Proba, store))
 }
 
+/// `explain_predict`.
+pub fn explain_predict_udf(store: Arc<ModelStore>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(PredictFunc::new(Mode::Explain, store))
+}
+
+fn term_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("feature", DataType::Utf8, false),
+        Field::new("contribution", DataType::Float64, false),
+    ])
+}
+
+fn explain_type() -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(term_fields()),
+        false,
+    )))
+}
+
+/// The explanation of each row as a list of (feature, contribution) structs.
+fn explain_array(model: &TrainedModel, columns: &[ArrayRef]) -> Result<ArrayRef> {
+    let (terms, values, valid) = model.explain(columns)?;
+    let rows = values.nrows();
+    let k = terms.len();
+    let names: StringArray = (0..rows * k).map(|i| Some(terms[i % k].as_str())).collect();
+    let contrib: Float64Array = values.iter().copied().map(Some).collect();
+    let items = StructArray::try_new(
+        term_fields(),
+        vec![Arc::new(names) as ArrayRef, Arc::new(contrib)],
+        None,
+    )?;
+    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(k, rows));
+    let nulls = NullBuffer::from(valid);
+    Ok(Arc::new(ListArray::try_new(
+        Arc::new(Field::new("item", DataType::Struct(term_fields()), false)),
+        offsets,
+        Arc::new(items),
+        Some(nulls),
+    )?))
+}
+
 fn model_name(value: Option<&ScalarValue>, func: &str) -> Result<String> {
     match value {
         Some(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s))) => Ok(s.clone()),
@@ -106,10 +151,7 @@ impl PredictFunc {
                 model.feature_names().join(", ")
             );
         }
-        if matches!(
-            model.params,
-            crate::models::ModelParams::BgNbd { .. } | crate::models::ModelParams::GammaGamma(_)
-        ) {
+        if model.task() == crate::models::Task::Lifetime {
             return plan_err!(
                 "{}: model '{}' is a {} model; score it with expected_purchases, prob_alive, expected_avg_value or clv",
                 self.name(),
@@ -124,6 +166,20 @@ impl PredictFunc {
                 model.manifest.model_type
             );
         }
+        if self.mode == Mode::Explain
+            && !matches!(
+                model.params,
+                crate::models::ModelParams::Logistic(_)
+                    | crate::models::ModelParams::Linear(_)
+                    | crate::models::ModelParams::Trees(_)
+            )
+        {
+            return plan_err!(
+                "explain_predict: model '{}' is a {} model; explanations are available for logistic_regression, linear_regression, decision_tree and random_forest",
+                model.manifest.name,
+                model.manifest.model_type
+            );
+        }
         model.bind(self.name(), arg_names)
     }
 }
@@ -133,6 +189,7 @@ impl ScalarUDFImpl for PredictFunc {
         match self.mode {
             Mode::Class => "predict",
             Mode::Proba => "predict_proba",
+            Mode::Explain => "explain_predict",
         }
     }
     fn signature(&self) -> &Signature {
@@ -185,6 +242,7 @@ impl ScalarUDFImpl for PredictFunc {
         let dt = match self.mode {
             Mode::Proba => DataType::Float64,
             Mode::Class => model.predict_type(),
+            Mode::Explain => explain_type(),
         };
         Ok(Arc::new(Field::new(self.name(), dt, true)))
     }
@@ -257,6 +315,7 @@ impl ScalarUDFImpl for PredictFunc {
         let out: ArrayRef = match self.mode {
             Mode::Proba => Arc::new(model.predict_proba(&columns)?),
             Mode::Class => model.predict(&columns)?,
+            Mode::Explain => explain_array(&model, &columns)?,
         };
         Ok(ColumnarValue::Array(out))
     }
@@ -264,11 +323,23 @@ impl ScalarUDFImpl for PredictFunc {
     fn documentation(&self) -> Option<&Documentation> {
         static PREDICT: OnceLock<Documentation> = OnceLock::new();
         static PROBA: OnceLock<Documentation> = OnceLock::new();
+        static EXPLAIN: OnceLock<Documentation> = OnceLock::new();
         Some(match self.mode {
+            Mode::Explain => EXPLAIN.get_or_init(|| {
+                Documentation::builder(
+                    DOC_SECTION_OTHER,
+                    "Explains a prediction as a list of (feature, contribution) structs that sum to it exactly: for logistic regression the first term is (intercept) and the terms sum to the logit; for linear regression they sum to the prediction; for decision trees and random forests the first term is (base), the training positive rate, and the path contributions sum to P(positive). Features are the preprocessed ones (scaled, one-hot as col=category). Arguments bind by column name as for predict; NULL when a feature is NULL and not imputed.",
+                    "explain_predict(model, feature1[, ..., featureN])",
+                )
+                .with_sql_example("SELECT customer_id, unnest(explain_predict('churn', recency_days, frequency, monetary)) AS term FROM customer_features LIMIT 8;")
+                .with_argument("model", "Model name, a string literal.")
+                .with_argument("feature", "Columns named like the model's features, in any order.")
+                .build()
+            }),
             Mode::Class => PREDICT.get_or_init(|| {
                 Documentation::builder(
                     DOC_SECTION_OTHER,
-                    "Scores rows with a stored model and returns the prediction: the class (in the label's type) for classifiers. Feature arguments bind to the model's features by column name; a missing or extra feature is a plan error listing the expected ones. NULL in a feature gives NULL unless the model imputes NULLs.",
+                    "Scores rows with a stored model and returns the prediction: the class (in the label's type, threshold 0.5) for classifiers, the value (DOUBLE) for linear regression, the cluster id (BIGINT) for k-means. Feature arguments bind to the model's features by column name; a missing or extra feature is a plan error listing the expected ones. NULL in a feature gives NULL unless the model imputes NULLs.",
                     "predict(model, feature1[, ..., featureN])",
                 )
                 .with_sql_example("SELECT customer_id, predict('churn', recency_days, frequency, monetary) FROM customer_features;")

@@ -127,18 +127,42 @@ pub fn fit(
         .init_method(init)
         .fit(&dataset)
         .map_err(|e| exec_datafusion_err!("CREATE MODEL: kmeans failed to fit: {e}"))?;
-    let centroids = model.centroids().clone();
     let mut c = Centroids {
         sizes: vec![0; hyper.k],
-        centroids,
+        centroids: model.centroids().clone(),
     };
-    for a in c.assign(x) {
-        c.sizes[a] += 1;
-    }
+    c.polish(x, hyper.max_iterations);
     Ok(c)
 }
 
 impl Centroids {
+    /// Lloyd steps until no row changes cluster: linfa stops at its tolerance, this makes every
+    /// centroid the exact mean of its rows (the fixed point scikit-learn reports with tol = 0).
+    fn polish(&mut self, x: &Array2<f64>, max_steps: u64) {
+        let mut labels = self.assign(x);
+        for _ in 0..max_steps {
+            let (k, p) = self.centroids.dim();
+            let mut sums = Array2::<f64>::zeros((k, p));
+            let mut counts = vec![0u64; k];
+            for (row, &l) in x.rows().into_iter().zip(&labels) {
+                sums.row_mut(l).zip_mut_with(&row, |s, v| *s += v);
+                counts[l] += 1;
+            }
+            for (j, &cnt) in counts.iter().enumerate() {
+                if cnt > 0 {
+                    let mean = sums.row(j).mapv(|s| s / cnt as f64);
+                    self.centroids.row_mut(j).assign(&mean);
+                }
+            }
+            self.sizes = counts;
+            let next = self.assign(x);
+            if next == labels {
+                break;
+            }
+            labels = next;
+        }
+    }
+
     /// The nearest centroid of each row (ties: the lower id).
     pub fn assign(&self, x: &Array2<f64>) -> Vec<usize> {
         x.rows()

@@ -1,15 +1,18 @@
-//! Decision trees (binary classification) grown by linfa-trees, and random forests of them.
+//! Decision trees (binary classification, CART) and random forests of them.
 //!
-//! linfa-trees grows the tree (CART, Gini or entropy, `max_depth`, `min_samples_leaf`) but keeps
-//! only the majority class in a leaf. We copy its splits into a node table and route the
-//! training rows through it, so every node knows its row count and positive share: leaves give
-//! P(positive) as scikit-learn's `predict_proba` does, internal nodes give the values behind
-//! path contributions (`explain_predict`) and impurity-based feature importance. The table is
-//! what `nodes.parquet` stores.
+//! The tree is grown here, not by linfa-trees: linfa-trees 0.8 prunes every subtree whose
+//! leaves predict the same majority class — which throws away the class shares that
+//! `predict_proba`, AUC and path contributions need — and breaks ties of that majority vote by
+//! `HashMap` iteration order, so the same data gave different trees from one run to the next.
+//! The algorithm is scikit-learn's: Gini or entropy, the best split over midpoints between
+//! distinct values with `x <= threshold` going left, `max_depth`, `min_samples_leaf` (rows per
+//! leaf); a leaf keeps its training positive share as P(positive). The node table is what
+//! `nodes.parquet` stores; internal nodes keep their share too, for path contributions
+//! (`explain_predict`) and impurity-based feature importance.
 //!
-//! A random forest grows `n_trees` such trees, each on a bootstrap sample of the training rows
-//! and a random subset of `max_features` features (per tree: linfa-trees cannot subsample per
-//! split), seeded per tree; its probability is the mean of the trees' leaf probabilities.
+//! A random forest grows `n_trees` trees, each on a bootstrap sample of the training rows (as
+//! row weights) drawing `max_features` candidate features at every split, seeded per tree; its
+//! probability is the mean of the trees' leaf shares.
 
 use std::sync::Arc;
 
@@ -17,9 +20,7 @@ use datafusion::arrow::array::{AsArray, Float64Array, Int64Array, RecordBatch, S
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
 use datafusion::common::{exec_datafusion_err, exec_err, plan_err, Result};
-use linfa::prelude::*;
-use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use ndarray::{Array2, ArrayView1};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -131,12 +132,12 @@ impl ForestHyper {
     }
 }
 
-/// One node: a split on `feature < threshold` (left) or a leaf (`feature` = -1).
+/// One node: a split on `feature <= threshold` (left) or a leaf (`feature` = -1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// Preprocessed feature index of the split, -1 for a leaf.
     pub feature: i64,
-    /// Rows with `x[feature] < threshold` go left.
+    /// Rows with `x[feature] <= threshold` go left.
     pub threshold: f64,
     /// Child indices (-1 for a leaf).
     pub left: i64,
@@ -166,46 +167,6 @@ pub struct Forest {
     pub width: usize,
 }
 
-fn copy_nodes(
-    node: &TreeNode<f64, usize>,
-    features: &[usize],
-    out: &mut Vec<Node>,
-) -> Result<usize> {
-    let id = out.len();
-    out.push(Node {
-        feature: -1,
-        threshold: 0.0,
-        left: -1,
-        right: -1,
-        n: 0.0,
-        value: 0.0,
-    });
-    if !node.is_leaf() {
-        let (f, threshold, _) = node.split();
-        let children = node.children();
-        let (Some(Some(l)), Some(Some(r))) = (children.first().copied(), children.get(1).copied())
-        else {
-            return exec_err!(
-                "CREATE MODEL: linfa-trees returned an internal node without two children"
-            );
-        };
-        let left = copy_nodes(l, features, out)? as i64;
-        let right = copy_nodes(r, features, out)? as i64;
-        let feature = *features.get(f).ok_or_else(|| {
-            exec_datafusion_err!("CREATE MODEL: linfa-trees split on unknown feature {f}")
-        })?;
-        out[id] = Node {
-            feature: feature as i64,
-            threshold,
-            left,
-            right,
-            n: 0.0,
-            value: 0.0,
-        };
-    }
-    Ok(id)
-}
-
 impl Tree {
     /// The nodes a row passes through, root to leaf.
     fn path(&self, row: ArrayView1<f64>) -> Vec<usize> {
@@ -215,7 +176,7 @@ impl Tree {
             if n.feature < 0 {
                 break;
             }
-            i = if row[n.feature as usize] < n.threshold {
+            i = if row[n.feature as usize] <= n.threshold {
                 n.left as usize
             } else {
                 n.right as usize
@@ -225,97 +186,156 @@ impl Tree {
         out
     }
 
-    /// Fills node counts and positive shares from training rows (with multiplicities).
-    fn fill(&mut self, x: &Array2<f64>, y: &[bool], weight: &[f64]) {
-        let mut pos = vec![0.0; self.nodes.len()];
-        for ((row, &label), &w) in x.rows().into_iter().zip(y).zip(weight) {
-            if w == 0.0 {
-                continue;
-            }
-            for i in self.path(row) {
-                self.nodes[i].n += w;
-                if label {
-                    pos[i] += w;
-                }
-            }
-        }
-        // A node no training row reached (possible only with ties at a threshold) takes its
-        // parent's value; nodes are in preorder, so parents come first.
-        let mut parent_value = vec![0.0; self.nodes.len()];
-        for i in 0..self.nodes.len() {
-            let v = if self.nodes[i].n > 0.0 {
-                pos[i] / self.nodes[i].n
-            } else {
-                parent_value[i]
-            };
-            self.nodes[i].value = v;
-            let (l, r) = (self.nodes[i].left, self.nodes[i].right);
-            for c in [l, r] {
-                if c >= 0 {
-                    parent_value[c as usize] = v;
-                }
-            }
-        }
-    }
-
     fn leaf_value(&self, row: ArrayView1<f64>) -> f64 {
         self.path(row).last().map_or(0.0, |&i| self.nodes[i].value)
     }
 
     fn impurity(&self, p: f64) -> f64 {
-        if self.entropy {
-            let h = |q: f64| if q > 0.0 { -q * q.log2() } else { 0.0 };
-            h(p) + h(1.0 - p)
-        } else {
-            1.0 - p * p - (1.0 - p) * (1.0 - p)
-        }
+        impurity_of(p, self.entropy)
     }
 }
 
-/// Grows one tree on the rows of `x` with multiplicities `weight`, over the feature columns
-/// `features`.
+fn impurity_of(p: f64, entropy: bool) -> f64 {
+    if entropy {
+        let h = |q: f64| if q > 0.0 { -q * q.log2() } else { 0.0 };
+        h(p) + h(1.0 - p)
+    } else {
+        1.0 - p * p - (1.0 - p) * (1.0 - p)
+    }
+}
+
+/// Growing state of one tree.
+struct Grower<'a> {
+    x: &'a Array2<f64>,
+    y: &'a [bool],
+    weight: &'a [f64],
+    hyper: TreeHyper,
+    /// Candidate features per split (all of them for a single tree).
+    max_features: usize,
+    rng: ChaCha8Rng,
+    nodes: Vec<Node>,
+}
+
+impl Grower<'_> {
+    /// Grows the subtree of `rows` (rows with non-zero weight); returns its node index.
+    fn grow(&mut self, rows: Vec<usize>, depth: usize) -> usize {
+        let w: f64 = rows.iter().map(|&i| self.weight[i]).sum();
+        let pos: f64 = rows
+            .iter()
+            .filter(|&&i| self.y[i])
+            .map(|&i| self.weight[i])
+            .sum();
+        let value = if w > 0.0 { pos / w } else { 0.0 };
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            feature: -1,
+            threshold: 0.0,
+            left: -1,
+            right: -1,
+            n: w,
+            value,
+        });
+        let leaf_size = self.hyper.min_samples_leaf;
+        let pure = impurity_of(value, self.hyper.entropy) <= 1e-7;
+        if pure || self.hyper.max_depth.is_some_and(|d| depth >= d) || rows.len() < 2 * leaf_size {
+            return id;
+        }
+        let p = self.x.ncols();
+        let mut candidates: Vec<usize> = (0..p).collect();
+        if self.max_features < p {
+            candidates.shuffle(&mut self.rng);
+            candidates.truncate(self.max_features);
+            candidates.sort_unstable();
+        }
+        // the best split: (weighted child impurity, feature, threshold)
+        let mut best: Option<(f64, usize, f64)> = None;
+        let mut sorted = rows.clone();
+        for &f in &candidates {
+            sorted.sort_by(|&a, &b| self.x[[a, f]].total_cmp(&self.x[[b, f]]).then(a.cmp(&b)));
+            let (mut lw, mut lpos) = (0.0, 0.0);
+            for k in 0..sorted.len() - 1 {
+                let i = sorted[k];
+                lw += self.weight[i];
+                if self.y[i] {
+                    lpos += self.weight[i];
+                }
+                let (v, next) = (self.x[[i, f]], self.x[[sorted[k + 1], f]]);
+                if next <= v || k + 1 < leaf_size || sorted.len() - k - 1 < leaf_size {
+                    continue;
+                }
+                let (rw, rpos) = (w - lw, pos - lpos);
+                if lw <= 0.0 || rw <= 0.0 {
+                    continue;
+                }
+                let score = lw * impurity_of(lpos / lw, self.hyper.entropy)
+                    + rw * impurity_of(rpos / rw, self.hyper.entropy);
+                if best.is_none_or(|(b, _, _)| score < b) {
+                    // the midpoint, or the lower value when the midpoint rounds up to the upper
+                    let mut t = v / 2.0 + next / 2.0;
+                    if t >= next || !t.is_finite() {
+                        t = v;
+                    }
+                    best = Some((score, f, t));
+                }
+            }
+        }
+        let Some((_, feature, threshold)) = best else {
+            return id;
+        };
+        let (left, right): (Vec<usize>, Vec<usize>) = rows
+            .into_iter()
+            .partition(|&i| self.x[[i, feature]] <= threshold);
+        let l = self.grow(left, depth + 1);
+        let r = self.grow(right, depth + 1);
+        self.nodes[id] = Node {
+            feature: feature as i64,
+            threshold,
+            left: l as i64,
+            right: r as i64,
+            n: w,
+            value,
+        };
+        id
+    }
+}
+
+/// Grows one tree on the rows of `x` with multiplicities `weight`, drawing `max_features`
+/// candidate features per split from `rng`.
 fn grow(
     x: &Array2<f64>,
     y: &[bool],
     weight: &[f64],
-    features: &[usize],
     hyper: TreeHyper,
-) -> Result<Tree> {
-    // linfa-trees takes rows, not weights: repeat a bootstrap row as often as it was drawn
-    let mut rows = vec![];
-    for (i, &w) in weight.iter().enumerate() {
-        for _ in 0..(w as usize) {
-            rows.push(i);
-        }
-    }
-    let sub = x.select(Axis(0), &rows).select(Axis(1), features);
-    let targets: Array1<usize> = rows.iter().map(|&i| usize::from(y[i])).collect();
-    let fitted: DecisionTree<f64, usize> = DecisionTree::params()
-        .split_quality(if hyper.entropy {
-            SplitQuality::Entropy
-        } else {
-            SplitQuality::Gini
-        })
-        .max_depth(hyper.max_depth)
-        .min_weight_leaf(hyper.min_samples_leaf as f32)
-        .min_weight_split((2 * hyper.min_samples_leaf) as f32)
-        .min_impurity_decrease(1e-12)
-        .fit(&Dataset::new(sub, targets))
-        .map_err(|e| exec_datafusion_err!("CREATE MODEL: decision tree failed to fit: {e}"))?;
-    let mut nodes = vec![];
-    copy_nodes(fitted.root_node(), features, &mut nodes)?;
-    let mut tree = Tree {
-        nodes,
-        entropy: hyper.entropy,
+    max_features: usize,
+    rng: ChaCha8Rng,
+) -> Tree {
+    let rows: Vec<usize> = (0..x.nrows()).filter(|&i| weight[i] > 0.0).collect();
+    let mut g = Grower {
+        x,
+        y,
+        weight,
+        hyper,
+        max_features,
+        rng,
+        nodes: vec![],
     };
-    tree.fill(x, y, weight);
-    Ok(tree)
+    g.grow(rows, 0);
+    Tree {
+        nodes: g.nodes,
+        entropy: hyper.entropy,
+    }
 }
 
 /// Fits a single decision tree on every training row.
 pub fn fit_tree(x: &Array2<f64>, y: &[bool], hyper: TreeHyper) -> Result<Forest> {
-    let features: Vec<usize> = (0..x.ncols()).collect();
-    let tree = grow(x, y, &vec![1.0; x.nrows()], &features, hyper)?;
+    let tree = grow(
+        x,
+        y,
+        &vec![1.0; x.nrows()],
+        hyper,
+        x.ncols(),
+        ChaCha8Rng::seed_from_u64(0),
+    );
     Ok(Forest {
         trees: vec![tree],
         width: x.ncols(),
@@ -341,11 +361,7 @@ pub fn fit_forest(x: &Array2<f64>, y: &[bool], hyper: ForestHyper, seed: u64) ->
         for _ in 0..n {
             weight[rng.gen_range(0..n)] += 1.0;
         }
-        let mut features: Vec<usize> = (0..p).collect();
-        features.shuffle(&mut rng);
-        features.truncate(m);
-        features.sort_unstable();
-        grow(x, y, &weight, &features, hyper.tree)
+        Ok(grow(x, y, &weight, hyper.tree, m, rng))
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
