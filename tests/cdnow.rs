@@ -179,3 +179,214 @@ async fn logistic_regression_matches_scikit_learn() {
         assert!((got - f(p)).abs() < 1e-6, "customer {id}: {got} vs {p}");
     }
 }
+
+fn models_fixture() -> serde_json::Value {
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/cdnow_models.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The calibration features of make_cdnow_logistic.py, plus the regression target of
+/// make_cdnow_models.py (log1p of the spend from 1997-10-01 to 1998-06-30).
+async fn cdnow_features(s: &cohort::CohortSession, data: &std::path::Path) {
+    run(
+        s,
+        &format!(
+            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
+            data.join("cdnow_master.parquet").display()
+        ),
+    )
+    .await;
+    run(s, "CREATE TABLE feats AS
+        WITH cal AS (
+          SELECT customer_id,
+                 CAST(DATE '1997-10-01' - max(order_date) AS DOUBLE) AS recency_days,
+                 CAST(count(*) AS DOUBLE) AS frequency,
+                 CAST(sum(amount) AS DOUBLE) AS monetary,
+                 CAST(sum(num_cds) AS DOUBLE) AS cds
+          FROM cdnow WHERE order_date < DATE '1997-10-01' GROUP BY customer_id),
+        nxt AS (SELECT customer_id, sum(CAST(amount AS DECIMAL(38, 2))) AS spend FROM cdnow
+                WHERE order_date >= DATE '1997-10-01' AND order_date <= DATE '1998-06-30' GROUP BY customer_id)
+        SELECT cal.*, nxt.customer_id IS NOT NULL AS bought_again,
+               ln(1 + COALESCE(CAST(nxt.spend AS DOUBLE), 0.0)) AS next_spend_log
+        FROM cal LEFT JOIN nxt ON cal.customer_id = nxt.customer_id").await;
+}
+
+fn metric(s: &cohort::CohortSession, model: &str, key: &str) -> f64 {
+    let m = s.store().load(model).unwrap();
+    m.manifest.metrics.as_ref().unwrap().values[key].unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn classifiers_match_scikit_learn() {
+    let Some(data) = shared_data("classifiers_match_scikit_learn") else {
+        return;
+    };
+    let fx = models_fixture();
+    let c = &fx["classification"];
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(dir.path(), 3);
+    cdnow_features(&s, &data).await;
+    let common = "label = 'bought_again', features = 'recency_days,frequency,monetary,cds', split = 'expr:customer_id % 5 = 0', scale = 'standard'";
+    run(&s, &format!("CREATE MODEL dt OPTIONS (type = 'decision_tree', {common}, max_depth = 5, min_samples_leaf = 20) AS SELECT * FROM feats")).await;
+    run(&s, &format!("CREATE MODEL rf OPTIONS (type = 'random_forest', {common}, n_trees = 100, max_depth = 8, min_samples_leaf = 5, max_features = 'sqrt', seed = 0) AS SELECT * FROM feats")).await;
+    run(
+        &s,
+        &format!("CREATE MODEL nb OPTIONS (type = 'naive_bayes', {common}) AS SELECT * FROM feats"),
+    )
+    .await;
+    for (model, key, tol) in [
+        ("dt", "decision_tree", 0.01),
+        ("rf", "random_forest", 0.01),
+        ("nb", "naive_bayes", 1e-4),
+    ] {
+        let ours = metric(&s, model, "roc_auc");
+        let theirs = f(&c[key]["holdout_metrics"]["roc_auc"]);
+        println!("{key}: hold-out AUC cohort {ours:.6} scikit-learn {theirs:.6}");
+        assert!((ours - theirs).abs() < tol, "{key}: {ours} vs {theirs}");
+    }
+    // the same CART as scikit-learn's: the tree's hold-out AUC agrees to far better than 0.01
+    let dt = metric(&s, "dt", "roc_auc");
+    assert!(
+        (dt - f(&c["decision_tree"]["holdout_metrics"]["roc_auc"])).abs() < 1e-3,
+        "{dt}"
+    );
+    // Gaussian naive Bayes is the same model: probabilities agree to rounding. (Its AUC differs
+    // in the sixth digit: 87 hold-out probabilities round to exactly 1.0 in scikit-learn's
+    // softmax, and tie, while sigmoid of the log-odds keeps them apart.)
+    for row in c["naive_bayes"]["holdout_probabilities"]
+        .as_array()
+        .unwrap()
+    {
+        let id = row["customer_id"].as_i64().unwrap();
+        let got = scalar_f64(&s, &format!("SELECT predict_proba('nb', recency_days, frequency, monetary, cds) FROM feats WHERE customer_id = {id}")).await;
+        let want = f(&row["p"]);
+        assert!((got - want).abs() < 1e-9, "customer {id}: {got} vs {want}");
+    }
+    assert!(
+        (metric(&s, "nb", "accuracy") - f(&c["naive_bayes"]["holdout_metrics"]["accuracy"])).abs()
+            < 1e-12
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linear_regression_matches_scikit_learn() {
+    let Some(data) = shared_data("linear_regression_matches_scikit_learn") else {
+        return;
+    };
+    let fx = models_fixture();
+    let r = &fx["regression"];
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(dir.path(), 2);
+    cdnow_features(&s, &data).await;
+    let common = "label = 'next_spend_log', features = 'recency_days,frequency,monetary,cds', split = 'expr:customer_id % 5 = 0'";
+    run(&s, &format!("CREATE MODEL ols OPTIONS (type = 'linear_regression', {common}) AS SELECT * FROM feats")).await;
+    run(&s, &format!("CREATE MODEL ridge OPTIONS (type = 'linear_regression', {common}, alpha = 10, scale = 'standard') AS SELECT * FROM feats")).await;
+    for (model, key) in [("ols", "linear_regression"), ("ridge", "ridge")] {
+        let w = run(
+            &s,
+            &format!("SELECT feature, weight FROM ml_weights('{model}')"),
+        )
+        .await;
+        let mut seen = 0;
+        for b in &w {
+            let (names, weights) = (
+                b.column(0).as_string::<i32>(),
+                b.column(1).as_primitive::<Float64Type>(),
+            );
+            for i in 0..b.num_rows() {
+                let want = if names.value(i) == "(intercept)" {
+                    f(&r[key]["intercept"])
+                } else {
+                    f(&r[key]["coef"][names.value(i)])
+                };
+                let got = weights.value(i);
+                println!(
+                    "{key:>18} {:>14} cohort {got:+.12} scikit-learn {want:+.12}",
+                    names.value(i)
+                );
+                assert!(
+                    (got - want).abs() < 1e-6 * want.abs().max(1e-3),
+                    "{key} {}: {got} vs {want}",
+                    names.value(i)
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 5);
+        for m in ["rmse", "mae", "r2"] {
+            let (got, want) = (metric(&s, model, m), f(&r[key]["holdout_metrics"][m]));
+            assert!((got - want).abs() < 1e-6, "{key} {m}: {got} vs {want}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kmeans_matches_scikit_learn() {
+    let Some(data) = shared_data("kmeans_matches_scikit_learn") else {
+        return;
+    };
+    let fx = models_fixture();
+    let k = &fx["clustering"];
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(dir.path(), 4);
+    run(
+        &s,
+        &format!(
+            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
+            data.join("cdnow_master.parquet").display()
+        ),
+    )
+    .await;
+    run(&s, "CREATE TABLE r AS SELECT customer AS customer_id, CAST(recency_days AS DOUBLE) AS recency_days,
+               CAST(frequency AS DOUBLE) AS frequency, monetary
+             FROM rfm('cdnow', 'customer_id', 'order_date', 'amount', DATE '1998-07-01')").await;
+    let ids: Vec<String> = k["init_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    run(&s, &format!(
+        "CREATE MODEL km OPTIONS (type = 'kmeans', k = 4, scale = 'standard', max_iterations = 1000, tolerance = 1e-12,
+           features = 'recency_days,frequency,monetary',
+           init = 'query:SELECT recency_days, frequency, monetary FROM r WHERE customer_id IN ({}) ORDER BY customer_id')
+         AS SELECT * FROM r",
+        ids.join(", ")
+    ))
+    .await;
+    let (ours, theirs) = (metric(&s, "km", "inertia"), f(&k["inertia"]));
+    println!("k-means inertia cohort {ours} scikit-learn {theirs}");
+    assert!((ours - theirs).abs() < 1e-6 * theirs, "{ours} vs {theirs}");
+    run(&s, &format!(
+        "CREATE EXTERNAL TABLE labels (customer_id BIGINT, label BIGINT) STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
+        repo().join("tests/fixtures/cdnow_kmeans_labels.csv").display()
+    ))
+    .await;
+    let differ = scalar_i64(
+        &s,
+        "SELECT count(*) FROM r JOIN labels l USING (customer_id)
+        WHERE predict('km', recency_days, frequency, monetary) <> l.label",
+    )
+    .await;
+    assert_eq!(scalar_i64(&s, "SELECT count(*) FROM labels").await, 23_570);
+    assert_eq!(
+        differ, 0,
+        "customers whose cluster differs from scikit-learn's"
+    );
+    let sizes: Vec<i64> = k["cluster_sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    for (c, size) in sizes.iter().enumerate() {
+        assert_eq!(
+            scalar_i64(
+                &s,
+                &format!("SELECT size FROM ml_centroids('km') WHERE cluster = {c}")
+            )
+            .await,
+            *size
+        );
+    }
+}

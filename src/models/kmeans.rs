@@ -71,7 +71,7 @@ impl KMeansHyper {
         Ok(Self {
             k,
             max_iterations: o.integer("max_iterations", 300, 1, 1_000_000)?,
-            tolerance: o.number("tolerance", 1e-4, 0.0, 1e6)?,
+            tolerance: o.number("tolerance", 1e-4, 1e-15, 1e6)?,
             init,
             n_runs,
         })
