@@ -23,7 +23,7 @@ async fn saved_analyses_run_on_generated_data() {
         .map(|e| e.unwrap().path())
         .collect();
     scripts.sort();
-    assert!(scripts.len() >= 7, "{scripts:?}");
+    assert!(scripts.len() >= 10, "{scripts:?}");
     for path in &scripts {
         let mut out = Vec::new();
         script::run_file(&s, path, &vars, &mut out)
@@ -39,6 +39,14 @@ async fn saved_analyses_run_on_generated_data() {
         &format!(
             "CREATE EXTERNAL TABLE parquet_pairs STORED AS PARQUET LOCATION '{}'",
             data.join("pairs.parquet").display()
+        ),
+    )
+    .await;
+    run(
+        &s,
+        &format!(
+            "CREATE EXTERNAL TABLE parquet_segments STORED AS PARQUET LOCATION '{}'",
+            data.join("segments.parquet").display()
         ),
     )
     .await;
@@ -131,6 +139,55 @@ async fn saved_analyses_run_on_generated_data() {
     let auc = scalar_f64(&s, "SELECT roc_auc FROM ml_evaluate('prepared_churn')").await;
     println!("preprocessed churn model: hold-out AUC {auc:.4}");
     assert!(auc > 0.75, "{auc}");
+
+    // user_clusters.sql: k-means recovers the generator's hidden segments. Adjusted Rand index
+    // between the clusters and the true segments, computed from the contingency table.
+    let ari = scalar_f64(
+        &s,
+        "WITH cells AS (SELECT c.cluster, g.segment, count(*) AS n FROM customer_clusters c
+                        JOIN parquet_segments g ON g.customer_id = c.customer_id GROUP BY 1, 2),
+              a AS (SELECT sum(n) AS n FROM cells GROUP BY cluster),
+              b AS (SELECT sum(n) AS n FROM cells GROUP BY segment),
+              t AS (SELECT (SELECT sum(n * (n - 1) / 2.0) FROM cells) AS sij,
+                           (SELECT sum(n * (n - 1) / 2.0) FROM a) AS sa,
+                           (SELECT sum(n * (n - 1) / 2.0) FROM b) AS sb,
+                           (SELECT sum(n) * (sum(n) - 1) / 2.0 FROM cells) AS pairs)
+         SELECT (sij - sa * sb / pairs) / (0.5 * (sa + sb) - sa * sb / pairs) FROM t",
+    )
+    .await;
+    // Measured 0.305 on this seed (other feature sets of RFM, order value and age give 0.26-0.30:
+    // the generator's segments overlap in behaviour); clusters unrelated to the segments give 0.
+    println!("user_clusters: adjusted Rand index against the planted segments {ari:.3}");
+    assert!(ari > 0.25, "ARI {ari}");
+
+    // model_comparison.sql: every family finds the planted signal; the MLP learns (its loss falls).
+    let worst = scalar_f64(
+        &s,
+        "SELECT min(roc_auc) FROM (SELECT roc_auc FROM ml_evaluate('cmp_logistic') UNION ALL SELECT roc_auc FROM ml_evaluate('cmp_tree')
+           UNION ALL SELECT roc_auc FROM ml_evaluate('cmp_forest') UNION ALL SELECT roc_auc FROM ml_evaluate('cmp_bayes')
+           UNION ALL SELECT roc_auc FROM ml_evaluate('cmp_mlp'))",
+    )
+    .await;
+    let mlp = scalar_f64(&s, "SELECT roc_auc FROM ml_evaluate('cmp_mlp')").await;
+    println!("model_comparison: lowest hold-out AUC {worst:.3}, MLP {mlp:.3}");
+    assert!(worst > 0.75 && mlp > 0.8, "{worst} {mlp}");
+    assert!(
+        scalar_f64(&s, "SELECT max(CASE WHEN epoch = 30 THEN loss END) / max(CASE WHEN epoch = 1 THEN loss END) FROM ml_training_info('cmp_mlp')").await
+            < 1.0
+    );
+
+    // high_value_users.sql: the propensity model finds the signal and the ranking is explained
+    // by contributions that sum to the probability.
+    assert!(scalar_f64(&s, "SELECT roc_auc FROM ml_evaluate('hv_propensity')").await > 0.75);
+    let gap = scalar_f64(
+        &s,
+        "SELECT max(abs(p - s)) FROM (SELECT customer_id, max(p) AS p, sum(e.contribution) AS s FROM (
+           SELECT customer_id, predict_proba('hv_propensity', channel, recency_days, frequency, monetary, avg_order_value) AS p,
+                  unnest(explain_predict('hv_propensity', channel, recency_days, frequency, monetary, avg_order_value)) AS e
+           FROM value_features WHERE customer_id <= 200) GROUP BY customer_id)",
+    )
+    .await;
+    assert!(gap < 1e-9, "{gap}");
 
     // customer_lifetime_value.sql: customers generated with higher purchase rates get higher
     // expected purchases. Spearman's rank correlation with the generator's true rate: measured

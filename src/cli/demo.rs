@@ -34,6 +34,18 @@ pub const ANALYSES: &[(&str, &str)] = &[
         "sql/preprocess_features.sql",
         include_str!("../../sql/preprocess_features.sql"),
     ),
+    (
+        "sql/user_clusters.sql",
+        include_str!("../../sql/user_clusters.sql"),
+    ),
+    (
+        "sql/high_value_users.sql",
+        include_str!("../../sql/high_value_users.sql"),
+    ),
+    (
+        "sql/model_comparison.sql",
+        include_str!("../../sql/model_comparison.sql"),
+    ),
 ];
 
 /// Runs the demo.

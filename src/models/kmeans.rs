@@ -207,26 +207,36 @@ impl Centroids {
         if size.iter().filter(|&&s| s > 0).count() < 2 {
             return None;
         }
+        // plain row slices: the O(n²) loop below should not build array views
+        let flat: Vec<Vec<f64>> = xs.rows().into_iter().map(|r| r.to_vec()).collect();
+        let dist = |a: &[f64], b: &[f64]| -> f64 {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y) * (x - y))
+                .sum::<f64>()
+                .sqrt()
+        };
         let mut total = 0.0;
-        for i in 0..xs.nrows() {
-            let mut sums = vec![0.0; k];
-            for j in 0..xs.nrows() {
+        let mut sums = vec![0.0; k];
+        for (i, a) in flat.iter().enumerate() {
+            sums.iter_mut().for_each(|s| *s = 0.0);
+            for (j, b) in flat.iter().enumerate() {
                 if i != j {
-                    sums[labels[j]] += sq_dist(xs.row(i), xs.row(j)).sqrt();
+                    sums[labels[j]] += dist(a, b);
                 }
             }
             let own = labels[i];
             if size[own] <= 1 {
                 continue; // a singleton's silhouette is 0
             }
-            let a = sums[own] / (size[own] - 1) as f64;
-            let b = (0..k)
+            let a_i = sums[own] / (size[own] - 1) as f64;
+            let b_i = (0..k)
                 .filter(|&c| c != own && size[c] > 0)
                 .map(|c| sums[c] / size[c] as f64)
                 .fold(f64::INFINITY, f64::min);
-            total += (b - a) / a.max(b);
+            total += (b_i - a_i) / a_i.max(b_i);
         }
-        Some(total / xs.nrows() as f64)
+        Some(total / flat.len() as f64)
     }
 
     /// `centroids.parquet`: cluster, size, then one column per preprocessed feature.
