@@ -11,7 +11,7 @@ use datafusion::common::{plan_err, Result};
 use datafusion::datasource::MemTable;
 
 use crate::models::features::Transform;
-use crate::models::ModelParams;
+use crate::models::{ModelParams, TrainedModel};
 use crate::store::ModelStore;
 use crate::util::literal_string;
 
@@ -40,42 +40,50 @@ impl TableFunctionImpl for MlCentroids {
         }
         let name = literal_string(args.exprs(), 0, NAME, "model")?;
         let model = self.store.load(&name)?;
-        let ModelParams::KMeans(c) = &model.params else {
-            return plan_err!(
-                "{NAME}: model '{name}' is a {} model, not kmeans",
-                model.manifest.model_type
-            );
-        };
-        // the centre and scale of every preprocessed column, to undo scaling
-        let mut unscale: Vec<(f64, f64)> = vec![];
-        for col in &model.preprocess.columns {
-            match &col.transform {
-                Transform::Numeric { center, scale, .. } => unscale.push((*center, *scale)),
-                Transform::Categorical { categories, .. } => {
-                    unscale.extend(std::iter::repeat_n((0.0, 1.0), categories.len()))
-                }
+        let batch = super::per_partition(&model, &table)?;
+        Ok(Arc::new(MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch]],
+        )?))
+    }
+}
+
+/// The centroid table of one (sub-)model.
+fn table(model: &TrainedModel) -> Result<RecordBatch> {
+    let name = &model.manifest.name;
+    let ModelParams::KMeans(c) = &model.params else {
+        return plan_err!(
+            "{NAME}: model '{name}' is a {} model, not kmeans",
+            model.manifest.model_type
+        );
+    };
+    // the centre and scale of every preprocessed column, to undo scaling
+    let mut unscale: Vec<(f64, f64)> = vec![];
+    for col in &model.preprocess.columns {
+        match &col.transform {
+            Transform::Numeric { center, scale, .. } => unscale.push((*center, *scale)),
+            Transform::Categorical { categories, .. } => {
+                unscale.extend(std::iter::repeat_n((0.0, 1.0), categories.len()))
             }
         }
-        let mut fields = vec![
-            Field::new("cluster", DataType::Int64, false),
-            Field::new("size", DataType::Int64, false),
-        ];
-        let k = c.centroids.nrows();
-        let mut cols: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from_iter_values(0..k as i64)),
-            Arc::new(Int64Array::from_iter_values(
-                c.sizes.iter().map(|s| *s as i64),
-            )),
-        ];
-        for (j, n) in model.preprocess.feature_names().into_iter().enumerate() {
-            let (center, scale) = unscale.get(j).copied().unwrap_or((0.0, 1.0));
-            fields.push(Field::new(n, DataType::Float64, false));
-            cols.push(Arc::new(Float64Array::from_iter_values(
-                c.centroids.column(j).iter().map(|v| v * scale + center),
-            )));
-        }
-        let schema = Arc::new(Schema::new(fields));
-        let batch = RecordBatch::try_new(Arc::clone(&schema), cols)?;
-        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
     }
+    let mut fields = vec![
+        Field::new("cluster", DataType::Int64, false),
+        Field::new("size", DataType::Int64, false),
+    ];
+    let k = c.centroids.nrows();
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(0..k as i64)),
+        Arc::new(Int64Array::from_iter_values(
+            c.sizes.iter().map(|s| *s as i64),
+        )),
+    ];
+    for (j, n) in model.preprocess.feature_names().into_iter().enumerate() {
+        let (center, scale) = unscale.get(j).copied().unwrap_or((0.0, 1.0));
+        fields.push(Field::new(n, DataType::Float64, false));
+        cols.push(Arc::new(Float64Array::from_iter_values(
+            c.centroids.column(j).iter().map(|v| v * scale + center),
+        )));
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
 }

@@ -1,7 +1,11 @@
 //! `ml_evaluate('model')` (metrics stored at training time) and
 //! `ml_evaluate('model', 'SELECT ...')` (metrics of the model on a query's rows, which must
-//! hold the features and the label). One row: model, version, dataset, rows, accuracy,
-//! precision, recall, f1_score, roc_auc, log_loss.
+//! hold the features and the label). Classifiers: model, version, dataset, rows, accuracy,
+//! precision, recall, f1_score, roc_auc, log_loss; regression: rows, rmse, mae, r2. A model
+//! trained with `partition_by` adds one row per partition value (stored mode) and a column
+//! named after the partition column. On a query, `unscored` counts the labelled rows the model
+//! gave no prediction (NULL features under `null_policy = 'skip'`, or a partition value it
+//! was not trained on).
 
 use std::sync::Arc;
 
@@ -54,12 +58,14 @@ impl TableFunctionImpl for MlEvaluate {
             let Some(metrics) = &m.metrics else {
                 return plan_err!("ml_evaluate: model '{}' has no stored metrics (it was trained without evaluation rows)", m.name);
             };
-            let mut cols: Vec<Arc<dyn datafusion::arrow::array::Array>> = vec![
-                Arc::new(StringArray::from(vec![m.name.clone()])),
-                Arc::new(UInt64Array::from(vec![m.version])),
-                Arc::new(StringArray::from(vec![metrics.dataset.clone()])),
-                Arc::new(UInt64Array::from(vec![metrics.rows])),
-            ];
+            // One row for the model; a partitioned model adds one row per partition value.
+            let mut rows: Vec<(Option<String>, &crate::store::StoredMetrics)> =
+                vec![(None, metrics)];
+            for p in &m.partitions {
+                if let Some(pm) = &p.metrics {
+                    rows.push((Some(p.value.clone()), pm));
+                }
+            }
             // Classifiers report the fixed classification columns; other model types report
             // the metrics they store, in name order.
             let keys: Vec<String> = if model.is_classifier() {
@@ -73,13 +79,27 @@ impl TableFunctionImpl for MlEvaluate {
                 Field::new("dataset", DataType::Utf8, false),
                 Field::new("rows", DataType::UInt64, false),
             ];
+            let mut cols: Vec<Arc<dyn datafusion::arrow::array::Array>> = vec![
+                Arc::new(StringArray::from(vec![m.name.clone(); rows.len()])),
+                Arc::new(UInt64Array::from(vec![m.version; rows.len()])),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.1.dataset.as_str()),
+                )),
+                Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.1.rows))),
+            ];
             for k in &keys {
                 fields.push(Field::new(k, DataType::Float64, true));
-                cols.push(Arc::new(Float64Array::from(vec![metrics
-                    .values
-                    .get(k)
-                    .copied()
-                    .flatten()])));
+                cols.push(Arc::new(
+                    rows.iter()
+                        .map(|r| r.1.values.get(k).copied().flatten())
+                        .collect::<Float64Array>(),
+                ));
+            }
+            if let Some(col) = &m.partition_by {
+                fields.push(Field::new(col, DataType::Utf8, true));
+                cols.push(Arc::new(
+                    rows.iter().map(|r| r.0.clone()).collect::<StringArray>(),
+                ));
             }
             let schema = Arc::new(Schema::new(fields));
             let batch = RecordBatch::try_new(Arc::clone(&schema), cols)?;
@@ -88,11 +108,16 @@ impl TableFunctionImpl for MlEvaluate {
         let query = literal_string(exprs, 1, "ml_evaluate", "query")?;
         if model.task() == crate::models::Task::Regression {
             let label = m.label.as_ref().map(|l| l.name.clone()).unwrap_or_default();
-            let features: Vec<String> = m.features.iter().map(|f| quote_ident(&f.name)).collect();
+            let features: Vec<String> = model
+                .feature_names()
+                .iter()
+                .map(|f| quote_ident(f))
+                .collect();
             let sql = format!(
                 "SELECT {name} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset, \
                    CAST(count(__pred) AS BIGINT UNSIGNED) AS rows, rmse(__pred, __y) AS rmse, mae(__pred, __y) AS mae, \
-                   r2_score(__pred, __y) AS r2 \
+                   r2_score(__pred, __y) AS r2, \
+                   CAST(count(*) - count(__pred) AS BIGINT UNSIGNED) AS unscored \
                  FROM (SELECT predict({name}, {features}) AS __pred, CAST({label} AS DOUBLE) AS __y \
                        FROM {from} WHERE {label} IS NOT NULL) AS scored",
                 name = quote_str(&m.name),
@@ -118,7 +143,8 @@ impl TableFunctionImpl for MlEvaluate {
                CAST(count(__p) AS BIGINT UNSIGNED) AS rows, \
                accuracy(__p >= 0.5, __y) AS accuracy, precision_score(__p >= 0.5, __y) AS precision, \
                recall_score(__p >= 0.5, __y) AS recall, f1_score(__p >= 0.5, __y) AS f1_score, \
-               roc_auc(__p, __y) AS roc_auc, log_loss(__p, __y) AS log_loss \
+               roc_auc(__p, __y) AS roc_auc, log_loss(__p, __y) AS log_loss, \
+               CAST(count(*) - count(__p) AS BIGINT UNSIGNED) AS unscored \
              FROM ({scored}) AS scored",
             model = quote_str(&m.name),
             version = m.version,
@@ -147,7 +173,11 @@ pub(crate) fn scored_sql(model: &TrainedModel, query: &str) -> Result<String> {
     let [_, positive] = label.classes.as_slice() else {
         return plan_err!("model '{}' is not a binary classifier", m.name);
     };
-    let features: Vec<String> = m.features.iter().map(|f| quote_ident(&f.name)).collect();
+    let features: Vec<String> = model
+        .feature_names()
+        .iter()
+        .map(|f| quote_ident(f))
+        .collect();
     let sql_type = match model.predict_type() {
         DataType::Boolean => "BOOLEAN",
         DataType::Int64 => "BIGINT",
@@ -179,7 +209,7 @@ pub(crate) fn plan_scored(
         datafusion::common::plan_datafusion_err!(
             "{func}('{}', query): the query must return the model's features ({}) and its label '{}'; {e}",
             m.name,
-            m.features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
+            model.feature_names().join(", "),
             m.label.as_ref().map_or("", |l| l.name.as_str())
         )
     })

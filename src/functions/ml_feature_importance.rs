@@ -9,7 +9,7 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result};
 use datafusion::datasource::MemTable;
 
-use crate::models::ModelParams;
+use crate::models::{ModelParams, TrainedModel};
 use crate::store::ModelStore;
 use crate::util::literal_string;
 
@@ -38,30 +38,39 @@ impl TableFunctionImpl for MlFeatureImportance {
         }
         let name = literal_string(args.exprs(), 0, NAME, "model")?;
         let model = self.store.load(&name)?;
-        let ModelParams::Trees(forest) = &model.params else {
-            return plan_err!(
+        let batch = super::per_partition(&model, &table)?;
+        Ok(Arc::new(MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch]],
+        )?))
+    }
+}
+
+/// The importance table of one (sub-)model.
+fn table(model: &TrainedModel) -> Result<RecordBatch> {
+    let name = &model.manifest.name;
+    let ModelParams::Trees(forest) = &model.params else {
+        return plan_err!(
                 "{NAME}: model '{name}' is a {} model; feature importance is defined for decision_tree and random_forest (see ml_weights for linear models)",
                 model.manifest.model_type
             );
-        };
-        let names = model.preprocess.feature_names();
-        let mut rows: Vec<(String, f64)> = names.into_iter().zip(forest.importance()).collect();
-        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("rank", DataType::Int64, false),
-            Field::new("feature", DataType::Utf8, false),
-            Field::new("importance", DataType::Float64, false),
-        ]));
-        let batch = RecordBatch::try_new(
-            Arc::clone(&schema),
-            vec![
-                Arc::new(Int64Array::from_iter_values(1..=rows.len() as i64)),
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.0.as_str()),
-                )),
-                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.1))),
-            ],
-        )?;
-        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
-    }
+    };
+    let names = model.preprocess.feature_names();
+    let mut rows: Vec<(String, f64)> = names.into_iter().zip(forest.importance()).collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("rank", DataType::Int64, false),
+        Field::new("feature", DataType::Utf8, false),
+        Field::new("importance", DataType::Float64, false),
+    ]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from_iter_values(1..=rows.len() as i64)),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.0.as_str()),
+            )),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.1))),
+        ],
+    )?)
 }

@@ -8,7 +8,7 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result};
 use datafusion::datasource::MemTable;
 
-use crate::models::ModelParams;
+use crate::models::{ModelParams, TrainedModel};
 use crate::store::ModelStore;
 use crate::util::literal_string;
 
@@ -68,16 +68,8 @@ impl TableFunctionImpl for MlWeights {
         }
         let name = literal_string(args.exprs(), 0, "ml_weights", "model")?;
         let model = self.store.load(&name)?;
-        let logistic = matches!(model.params, ModelParams::Logistic(_));
-        let (features, weights) = match &model.params {
-            ModelParams::Logistic(p) | ModelParams::Linear(p) => {
-                let mut f = vec!["(intercept)".to_string()];
-                f.extend(model.preprocess.feature_names());
-                let mut w = vec![p.intercept];
-                w.extend(p.weights.iter().copied());
-                (f, w)
-            }
-            // Buy-till-you-die models: their parameters and the log-likelihood of the fit.
+        // Buy-till-you-die models: their parameters and the log-likelihood of the fit.
+        match &model.params {
             ModelParams::BgNbd { params: p, .. } => {
                 return parameter_table(
                     &model.manifest,
@@ -86,6 +78,31 @@ impl TableFunctionImpl for MlWeights {
             }
             ModelParams::GammaGamma(p) => {
                 return parameter_table(&model.manifest, &[("p", p.p), ("q", p.q), ("v", p.v)])
+            }
+            _ => {}
+        }
+        let batch = super::per_partition(&model, &weights_table)?;
+        Ok(Arc::new(MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch]],
+        )?))
+    }
+}
+
+/// The weights of one (sub-)model: feature, weight, odds_ratio.
+fn weights_table(model: &TrainedModel) -> Result<RecordBatch> {
+    let name = &model.manifest.name;
+    let logistic = matches!(model.params, ModelParams::Logistic(_));
+    let (features, weights) = match &model.params {
+            ModelParams::Logistic(p) | ModelParams::Linear(p) => {
+                let mut f = vec!["(intercept)".to_string()];
+                f.extend(model.preprocess.feature_names());
+                let mut w = vec![p.intercept];
+                w.extend(p.weights.iter().copied());
+                (f, w)
+            }
+            ModelParams::BgNbd { .. } | ModelParams::GammaGamma(_) => {
+                return plan_err!("ml_weights: model '{name}' has no feature weights")
             }
             ModelParams::KMeans(_) => {
                 return plan_err!("ml_weights: model '{name}' is a kmeans model; its parameters are in ml_centroids('{name}')")
@@ -97,21 +114,19 @@ impl TableFunctionImpl for MlWeights {
                 return plan_err!("ml_weights: model '{name}' is a {} model, which has no weights per feature; ml_weights covers logistic_regression, linear_regression, bgnbd and gamma_gamma", model.manifest.model_type)
             }
         };
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("feature", DataType::Utf8, false),
-            Field::new("weight", DataType::Float64, false),
-            Field::new("odds_ratio", DataType::Float64, true),
-        ]));
-        // odds ratios mean something for a logistic model only
-        let odds: Vec<Option<f64>> = weights.iter().map(|w| logistic.then(|| w.exp())).collect();
-        let batch = RecordBatch::try_new(
-            Arc::clone(&schema),
-            vec![
-                Arc::new(StringArray::from(features)),
-                Arc::new(Float64Array::from(weights)),
-                Arc::new(Float64Array::from(odds)),
-            ],
-        )?;
-        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
-    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("feature", DataType::Utf8, false),
+        Field::new("weight", DataType::Float64, false),
+        Field::new("odds_ratio", DataType::Float64, true),
+    ]));
+    // odds ratios mean something for a logistic model only
+    let odds: Vec<Option<f64>> = weights.iter().map(|w| logistic.then(|| w.exp())).collect();
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(features)),
+            Arc::new(Float64Array::from(weights)),
+            Arc::new(Float64Array::from(odds)),
+        ],
+    )?)
 }

@@ -30,6 +30,43 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
 use crate::store::ModelStore;
 
+/// The table a model-introspection function makes for one model; for a partitioned model, the
+/// tables of its sub-models stacked, after a first column holding the partition value.
+pub(crate) fn per_partition(
+    model: &crate::models::TrainedModel,
+    table: &dyn Fn(
+        &crate::models::TrainedModel,
+    ) -> datafusion::common::Result<datafusion::arrow::array::RecordBatch>,
+) -> datafusion::common::Result<datafusion::arrow::array::RecordBatch> {
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let Some(p) = &model.partition else {
+        return table(model);
+    };
+    let mut batches = vec![];
+    for (value, sub) in p.values.iter().zip(&p.models) {
+        let b = table(sub)?;
+        let mut fields = vec![Arc::new(Field::new(&p.column, DataType::Utf8, false))];
+        fields.extend(b.schema().fields().iter().cloned());
+        let mut cols: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![
+            value.as_str();
+            b.num_rows()
+        ]))];
+        cols.extend(b.columns().iter().cloned());
+        batches.push(datafusion::arrow::array::RecordBatch::try_new(
+            Arc::new(Schema::new(fields)),
+            cols,
+        )?);
+    }
+    let Some(first) = batches.first() else {
+        return datafusion::common::plan_err!("model '{}' has no partitions", model.manifest.name);
+    };
+    Ok(datafusion::arrow::compute::concat_batches(
+        &first.schema(),
+        &batches,
+    )?)
+}
+
 /// Scalar functions.
 pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     vec![

@@ -299,12 +299,12 @@ impl ScalarUDFImpl for PredictFunc {
                 self.check(&model, &arg_names)?
             }
         };
-        if mapping.len() != model.manifest.features.len() || args.args.len() != mapping.len() + 1 {
+        let expected = model.feature_names().len();
+        if mapping.len() != expected || args.args.len() != mapping.len() + 1 {
             return exec_err!(
-                "{}: model '{}' takes {} features, got {}",
+                "{}: model '{}' takes {expected} inputs, got {}",
                 self.name(),
                 name,
-                model.manifest.features.len(),
                 args.args.len() - 1
             );
         }
@@ -315,7 +315,7 @@ impl ScalarUDFImpl for PredictFunc {
         let out: ArrayRef = match self.mode {
             Mode::Proba => Arc::new(model.predict_proba(&columns)?),
             Mode::Class => model.predict(&columns)?,
-            Mode::Explain => explain_array(&model, &columns)?,
+            Mode::Explain => model.route(&columns, &explain_array)?,
         };
         Ok(ColumnarValue::Array(out))
     }

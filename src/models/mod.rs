@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_datafusion_err, plan_err, Result};
@@ -138,6 +138,19 @@ pub struct TrainedModel {
     pub params: ModelParams,
     /// Extra tables kept with the model (e.g. an MLP's training history), by file name.
     pub tables: HashMap<String, RecordBatch>,
+    /// The sub-models of a model trained with `partition_by`.
+    pub partition: Option<Box<Partition>>,
+}
+
+/// The sub-models of a partitioned model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partition {
+    /// The column whose value picks the sub-model.
+    pub column: String,
+    /// Its values, in sorted order.
+    pub values: Vec<String>,
+    /// One sub-model per value.
+    pub models: Vec<TrainedModel>,
 }
 
 fn file<'a>(
@@ -163,6 +176,47 @@ impl TrainedModel {
                 preprocess: Preprocessor { columns: vec![] },
                 params,
                 tables: files,
+                partition: None,
+            });
+        }
+        if let Some(column) = manifest.partition_by.clone() {
+            let mut models = vec![];
+            for (i, info) in manifest.partitions.iter().enumerate() {
+                let prefix = crate::store::partition_prefix(i);
+                let sub_files: HashMap<String, RecordBatch> = files
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix(&prefix).map(|k| (k.to_string(), v.clone()))
+                    })
+                    .collect();
+                let mut sub = manifest.clone();
+                sub.partition_by = None;
+                sub.partitions = vec![];
+                sub.metrics = info.metrics.clone();
+                sub.rows = info.rows.clone();
+                models.push(Self::from_parts(sub, sub_files)?);
+            }
+            let Some(first) = models.first().cloned() else {
+                return Err(exec_datafusion_err!(
+                    "model store: partitioned model '{}' has no partitions",
+                    manifest.name
+                ));
+            };
+            let values = manifest
+                .partitions
+                .iter()
+                .map(|p| p.value.clone())
+                .collect();
+            return Ok(Self {
+                manifest,
+                preprocess: first.preprocess,
+                params: first.params,
+                tables: files,
+                partition: Some(Box::new(Partition {
+                    column,
+                    values,
+                    models,
+                })),
             });
         }
         let preprocess =
@@ -207,16 +261,79 @@ impl TrainedModel {
             preprocess,
             params,
             tables: files,
+            partition: None,
         })
     }
 
-    /// The model's input column names, in order.
+    /// The model's input column names, in order: the features, then the partition column of a
+    /// partitioned model.
     pub fn feature_names(&self) -> Vec<&str> {
-        self.manifest
+        let mut names: Vec<&str> = self
+            .manifest
             .features
             .iter()
             .map(|f| f.name.as_str())
-            .collect()
+            .collect();
+        if let Some(p) = &self.partition {
+            names.push(p.column.as_str());
+        }
+        names
+    }
+
+    /// Scores rows of a partitioned model: each row goes to the sub-model of its partition
+    /// value (the last column); a value not seen in training gives NULL. Unpartitioned models
+    /// call `score` directly.
+    pub fn route(
+        &self,
+        columns: &[ArrayRef],
+        score: &dyn Fn(&TrainedModel, &[ArrayRef]) -> Result<ArrayRef>,
+    ) -> Result<ArrayRef> {
+        let Some(p) = &self.partition else {
+            return score(self, columns);
+        };
+        let Some((key, features)) = columns.split_last() else {
+            return plan_err!(
+                "model '{}' takes its partition column '{}' last",
+                self.manifest.name,
+                p.column
+            );
+        };
+        let key = datafusion::arrow::compute::cast(key, &DataType::Utf8)?;
+        let key = datafusion::arrow::array::AsArray::as_string::<i32>(&key);
+        let rows = key.len();
+        let mut results: Vec<ArrayRef> = vec![];
+        let mut slot = vec![(0usize, 0usize); rows];
+        for (j, value) in p.values.iter().enumerate() {
+            let ids: datafusion::arrow::array::UInt32Array = (0..rows as u32)
+                .filter(|&i| key.is_valid(i as usize) && key.value(i as usize) == value)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let cols = features
+                .iter()
+                .map(|c| Ok(datafusion::arrow::compute::take(c.as_ref(), &ids, None)?))
+                .collect::<Result<Vec<_>>>()?;
+            let out = score(&p.models[j], &cols)?;
+            for (pos, &i) in ids.values().iter().enumerate() {
+                slot[i as usize] = (results.len() + 1, pos);
+            }
+            results.push(out);
+        }
+        let dt = match results.first() {
+            Some(r) => r.data_type().clone(),
+            None => score(
+                &p.models[0],
+                &features.iter().map(|c| c.slice(0, 0)).collect::<Vec<_>>(),
+            )?
+            .data_type()
+            .clone(),
+        };
+        let mut arrays: Vec<ArrayRef> = vec![datafusion::arrow::array::new_null_array(&dt, 1)];
+        arrays.extend(results);
+        let refs: Vec<&dyn datafusion::arrow::array::Array> =
+            arrays.iter().map(|a| a.as_ref()).collect();
+        Ok(datafusion::arrow::compute::interleave(&refs, &slot)?)
     }
 
     /// Maps the argument names of a scoring call to the model's features: returns, for each
@@ -287,8 +404,17 @@ impl TrainedModel {
     }
 
     /// P(positive class) for columns given in feature order. NULL where a feature is NULL and
-    /// not imputed.
+    /// not imputed (and, for a partitioned model, where the partition value is unknown).
     pub fn predict_proba(&self, columns: &[ArrayRef]) -> Result<Float64Array> {
+        if self.partition.is_some() {
+            let out = self.route(columns, &|m, c| {
+                Ok(Arc::new(m.predict_proba(c)?) as ArrayRef)
+            })?;
+            return Ok(datafusion::arrow::array::AsArray::as_primitive::<
+                datafusion::arrow::datatypes::Float64Type,
+            >(&out)
+            .clone());
+        }
         let m = self.preprocess.transform(columns)?;
         let Some(probs) = self.params.probabilities(&m.x) else {
             return plan_err!(
@@ -312,6 +438,9 @@ impl TrainedModel {
     /// The prediction, in [`TrainedModel::predict_type`]: the class (threshold 0.5), the
     /// regression value or the cluster id.
     pub fn predict(&self, columns: &[ArrayRef]) -> Result<ArrayRef> {
+        if self.partition.is_some() {
+            return self.route(columns, &|m, c| m.predict(c));
+        }
         match &self.params {
             ModelParams::Linear(w) => {
                 let m = self.preprocess.transform(columns)?;

@@ -14,6 +14,7 @@ pub const COMMON_OPTIONS: &[&str] = &[
     "split",
     "null_policy",
     "scale",
+    "partition_by",
 ];
 
 /// Model types this build can train.
@@ -105,6 +106,8 @@ pub struct ModelOptions {
     pub null_policy: NullPolicy,
     /// Scaling.
     pub scale: Scale,
+    /// One sub-model per value of this column.
+    pub partition_by: Option<String>,
     /// All options as given.
     pub raw: BTreeMap<String, String>,
 }
@@ -218,6 +221,10 @@ impl ModelOptions {
             split,
             null_policy,
             scale,
+            partition_by: raw
+                .get("partition_by")
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
             raw,
         })
     }

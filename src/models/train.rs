@@ -12,7 +12,7 @@ use std::time::Instant;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::{cast, concat_batches, lexsort_to_indices, take, SortColumn};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Schema};
-use datafusion::common::{exec_err, plan_err, Result};
+use datafusion::common::{exec_err, plan_err, DataFusionError, Result};
 use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::DataFrame;
@@ -126,13 +126,29 @@ pub async fn train(
         _ => None,
     };
     let holdout_idx = matches!(opts.split, Split::Expr(_)).then(|| columns.len() - 1);
+    let part_idx = opts
+        .partition_by
+        .as_deref()
+        .map(|c| find(c, "partition_by column"))
+        .transpose()?;
+    if part_idx.is_some() && task == Task::Lifetime {
+        return plan_err!(
+            "{stmt}: partition_by is not available for type {}",
+            opts.model_type
+        );
+    }
     let feature_idx: Vec<usize> = match &opts.features {
         Some(list) => list
             .iter()
             .map(|f| find(f, "feature"))
             .collect::<Result<_>>()?,
         None => (0..columns.len())
-            .filter(|i| Some(*i) != label_idx && Some(*i) != key_idx && Some(*i) != holdout_idx)
+            .filter(|i| {
+                Some(*i) != label_idx
+                    && Some(*i) != key_idx
+                    && Some(*i) != holdout_idx
+                    && Some(*i) != part_idx
+            })
             .collect(),
     };
     if feature_idx.is_empty() {
@@ -146,6 +162,13 @@ pub async fn train(
     if let (Some(l), Some(name)) = (label_idx, &label_name) {
         if feature_idx.contains(&l) {
             return plan_err!("{stmt}: the label '{name}' cannot also be a feature");
+        }
+    }
+    if let (Some(p), Some(name)) = (part_idx, &opts.partition_by) {
+        if feature_idx.contains(&p) || Some(p) == label_idx {
+            return plan_err!(
+                "{stmt}: the partition_by column '{name}' cannot also be a feature or the label"
+            );
         }
     }
     let mut infos = vec![];
@@ -212,6 +235,7 @@ pub async fn train(
     order_cols.extend(label_idx);
     order_cols.extend(key_idx);
     order_cols.extend(holdout_idx);
+    order_cols.extend(part_idx);
     let sort: Vec<SortColumn> = order_cols
         .iter()
         .map(|&i| SortColumn {
@@ -284,6 +308,18 @@ pub async fn train(
             }
         }
     }
+    // the partition of every row, as text; rows without one are skipped
+    let part_key: Option<Vec<Option<String>>> = match part_idx {
+        Some(p) => {
+            let k = cast(&col(p)?, &DataType::Utf8)?;
+            let k = k.as_string::<i32>();
+            for (i, kp) in keep.iter_mut().enumerate() {
+                *kp &= k.is_valid(i);
+            }
+            Some(k.iter().map(|v| v.map(str::to_string)).collect())
+        }
+        None => None,
+    };
     let skipped = keep.iter().filter(|k| !**k).count() as u64;
     let train_rows: Vec<bool> = (0..n).map(|i| keep[i] && !holdout[i]).collect();
     let test_rows: Vec<bool> = (0..n).map(|i| keep[i] && holdout[i]).collect();
@@ -332,42 +368,95 @@ pub async fn train(
         (None, _) => Target::None,
     };
 
-    // ---- fit
-    let pre = Preprocessor::fit(&infos, &features, &train_rows, opts.null_policy, opts.scale)?;
-    let take_rows = |mask: &[bool]| -> Result<(Vec<ArrayRef>, Vec<usize>)> {
-        let ids: datafusion::arrow::array::UInt32Array =
-            (0..n as u32).filter(|&i| mask[i as usize]).collect();
-        let cols = features
-            .iter()
-            .map(|f| Ok(take(f.as_ref(), &ids, None)?))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((cols, ids.values().iter().map(|&i| i as usize).collect()))
-    };
-    let (train_cols, train_ids) = take_rows(&train_rows)?;
-    let mtrain = pre.transform(&train_cols)?;
+    // ---- fit and evaluate, per partition
     let initial = match init_plan {
-        Some(plan) => Some(initial_centroids(state, &stmt, plan, &infos, &pre, &family).await?),
+        Some(plan) => Some(initial_centroid_rows(state, &stmt, plan, &infos, &family).await?),
         None => None,
     };
-    let params = family.fit(&mtrain.x, &target, &train_ids, initial, opts.seed)?;
-
-    // ---- evaluate
-    let n_test = test_rows.iter().filter(|b| **b).count();
-    let (dataset, eval_mask) = if matches!(opts.split, Split::None) {
+    let groups: Vec<Option<String>> = match &part_key {
+        Some(k) => {
+            let values: std::collections::BTreeSet<&String> = (0..n)
+                .filter(|&i| keep[i])
+                .filter_map(|i| k[i].as_ref())
+                .collect();
+            values.into_iter().map(|v| Some(v.clone())).collect()
+        }
+        None => vec![None],
+    };
+    let (dataset, eval_all) = if matches!(opts.split, Split::None) {
         ("train", &train_rows)
     } else {
         ("holdout", &test_rows)
     };
-    let (eval_cols, eval_ids) = take_rows(eval_mask)?;
-    let meval = pre.transform(&eval_cols)?;
-    let values = evaluate(&params, &meval.x, &target, &eval_ids, opts.seed);
-    let metrics = (!eval_ids.is_empty()).then(|| StoredMetrics {
+    let mut files = vec![];
+    let mut partitions = vec![];
+    let mut outs = vec![];
+    let mut unseen = 0;
+    for (j, group) in groups.iter().enumerate() {
+        let in_group = |i: usize| match (group, &part_key) {
+            (Some(g), Some(k)) => k[i].as_deref() == Some(g.as_str()),
+            _ => true,
+        };
+        let train_g: Vec<bool> = (0..n).map(|i| train_rows[i] && in_group(i)).collect();
+        let eval_g: Vec<bool> = (0..n).map(|i| eval_all[i] && in_group(i)).collect();
+        let what = match group {
+            Some(g) => format!(
+                "{stmt}, partition {} = '{g}'",
+                opts.partition_by.as_deref().unwrap_or("")
+            ),
+            None => stmt.clone(),
+        };
+        let fitted = fit_one(
+            &what,
+            &family,
+            &infos,
+            &features,
+            &target,
+            &train_g,
+            &eval_g,
+            &opts,
+            initial.as_ref(),
+        )?;
+        unseen += fitted.unseen;
+        let prefix = if group.is_some() {
+            crate::store::partition_prefix(j)
+        } else {
+            String::new()
+        };
+        let names = fitted.pre.feature_names();
+        files.push((
+            format!("{prefix}preprocessing.parquet"),
+            fitted.pre.to_batch()?,
+        ));
+        for (f, b) in fitted.params.files(&names)? {
+            files.push((format!("{prefix}{f}"), b));
+        }
+        if let Some(g) = group {
+            partitions.push(crate::store::PartitionInfo {
+                value: g.clone(),
+                rows: RowCounts {
+                    input: (0..n).filter(|&i| in_group(i)).count() as u64,
+                    train: train_g.iter().filter(|b| **b).count() as u64,
+                    holdout: (0..n).filter(|&i| test_rows[i] && in_group(i)).count() as u64,
+                    ..Default::default()
+                },
+                metrics: (fitted.out.rows > 0).then(|| StoredMetrics {
+                    dataset: dataset.to_string(),
+                    rows: fitted.out.rows as u64,
+                    values: metrics_of(std::slice::from_ref(&fitted.out)),
+                }),
+            });
+        }
+        outs.push(fitted.out);
+    }
+    let eval_rows: usize = outs.iter().map(|o| o.rows).sum();
+    let metrics = (eval_rows > 0).then(|| StoredMetrics {
         dataset: dataset.to_string(),
-        rows: eval_ids.len() as u64,
-        values,
+        rows: eval_rows as u64,
+        values: metrics_of(&outs),
     });
+    let n_test = test_rows.iter().filter(|b| **b).count();
 
-    let names = pre.feature_names();
     let manifest = Manifest {
         format: 1,
         name: req.name.clone(),
@@ -393,11 +482,7 @@ pub async fn train(
             holdout: n_test as u64,
             skipped,
             imputed_values,
-            unseen_categories: if dataset == "holdout" {
-                meval.unseen
-            } else {
-                0
-            },
+            unseen_categories: if dataset == "holdout" { unseen } else { 0 },
         },
         metrics,
         query: req.query_text.clone(),
@@ -405,10 +490,88 @@ pub async fn train(
         training_seconds: started.elapsed().as_secs_f64(),
         cohort_version: env!("CARGO_PKG_VERSION").to_string(),
         files: vec![],
+        partition_by: part_idx.map(|p| schema.field(p).name().clone()),
+        partitions,
     };
-    let mut files = vec![("preprocessing.parquet".to_string(), pre.to_batch()?)];
-    files.extend(params.files(&names)?);
     store.save(manifest, files, req.create_only)
+}
+
+/// One fitted (sub-)model and what its evaluation rows gave.
+struct Fitted {
+    pre: Preprocessor,
+    params: ModelParams,
+    out: EvalOut,
+    unseen: u64,
+}
+
+/// Fits preprocessing and the model on the `train` rows and evaluates the `eval` rows.
+#[allow(clippy::too_many_arguments)]
+fn fit_one(
+    what: &str,
+    family: &Family,
+    infos: &[FeatureInfo],
+    features: &[ArrayRef],
+    target: &Target,
+    train: &[bool],
+    eval: &[bool],
+    opts: &ModelOptions,
+    initial: Option<&Vec<ArrayRef>>,
+) -> Result<Fitted> {
+    let n = train.len();
+    let n_train = train.iter().filter(|b| **b).count();
+    if n_train == 0 {
+        return exec_err!("{what}: no training rows");
+    }
+    if let Target::Binary { classes, y } = target {
+        let pos = (0..n).filter(|&i| train[i] && y[i]).count();
+        if pos == 0 || pos == n_train {
+            let only = &classes[usize::from(pos > 0)];
+            return exec_err!("{what}: the {n_train} training rows have a single class ({only}); a classifier needs two");
+        }
+    }
+    let pre = Preprocessor::fit(infos, features, train, opts.null_policy, opts.scale)?;
+    let take_rows = |mask: &[bool]| -> Result<(Vec<ArrayRef>, Vec<usize>)> {
+        let ids: datafusion::arrow::array::UInt32Array =
+            (0..n as u32).filter(|&i| mask[i as usize]).collect();
+        let cols = features
+            .iter()
+            .map(|f| Ok(take(f.as_ref(), &ids, None)?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((cols, ids.values().iter().map(|&i| i as usize).collect()))
+    };
+    let (train_cols, train_ids) = take_rows(train)?;
+    let mtrain = pre.transform(&train_cols)?;
+    let initial = match initial {
+        Some(cols) => {
+            let m = pre.transform(cols)?;
+            if m.valid.iter().any(|v| !v) {
+                return exec_err!("{what}: the init query has NULL feature values");
+            }
+            Some(m.x)
+        }
+        None => None,
+    };
+    // the families name the statement as "CREATE MODEL:"; say which model and partition
+    let params = family
+        .fit(&mtrain.x, target, &train_ids, initial, opts.seed)
+        .map_err(|e| match e {
+            DataFusionError::Execution(m) => {
+                DataFusionError::Execution(m.replacen("CREATE MODEL:", &format!("{what}:"), 1))
+            }
+            DataFusionError::Plan(m) => {
+                DataFusionError::Plan(m.replacen("CREATE MODEL:", &format!("{what}:"), 1))
+            }
+            other => other,
+        })?;
+    let (eval_cols, eval_ids) = take_rows(eval)?;
+    let meval = pre.transform(&eval_cols)?;
+    let out = eval_out(&params, &meval.x, target, &eval_ids, opts.seed);
+    Ok(Fitted {
+        pre,
+        params,
+        out,
+        unseen: meval.unseen,
+    })
 }
 
 /// The label as the fit sees it.
@@ -530,49 +693,101 @@ impl Family {
     }
 }
 
-/// Metrics of a fitted model on preprocessed rows: classification metrics (at 0.5), rmse, mae
-/// and r2 for regression, inertia and silhouette (on up to 2000 rows) for clustering.
-fn evaluate(
+/// What a model's evaluation rows gave, in a form that pools over partitions.
+struct EvalOut {
+    rows: usize,
+    /// Classifiers: probabilities and labels.
+    binary: Option<(Vec<f64>, Vec<bool>)>,
+    /// Regression: error sums.
+    sums: Option<crate::functions::metrics::regression::Sums>,
+    /// Clustering: inertia and (on up to 2000 rows) silhouette.
+    inertia: Option<f64>,
+    silhouette: Option<f64>,
+}
+
+fn eval_out(
     params: &ModelParams,
     x: &ndarray::Array2<f64>,
     target: &Target,
     ids: &[usize],
     seed: u64,
-) -> BTreeMap<String, Option<f64>> {
+) -> EvalOut {
+    let mut out = EvalOut {
+        rows: ids.len(),
+        binary: None,
+        sums: None,
+        inertia: None,
+        silhouette: None,
+    };
     if let (Some(p), Target::Binary { y, .. }) = (params.probabilities(x), target) {
-        let y: Vec<bool> = ids.iter().map(|&i| y[i]).collect();
-        return binary_metrics(&p, &y);
+        out.binary = Some((p, ids.iter().map(|&i| y[i]).collect()));
+        return out;
     }
-    let mut m = BTreeMap::new();
     match (params, target) {
         (ModelParams::Linear(w), Target::Numeric(y)) => {
             let mut s = crate::functions::metrics::regression::Sums::default();
             for (p, &i) in w.linear(x).into_iter().zip(ids) {
                 s.add(p, y[i]);
             }
-            use crate::functions::metrics::regression::Regression;
-            m.insert("rmse".into(), s.value(Regression::Rmse));
-            m.insert("mae".into(), s.value(Regression::Mae));
-            m.insert("r2".into(), s.value(Regression::R2));
+            out.sums = Some(s);
         }
         (ModelParams::KMeans(c), _) => {
-            m.insert("inertia".into(), Some(c.inertia(x)));
-            m.insert("silhouette".into(), c.silhouette(x, 2000, seed));
+            out.inertia = Some(c.inertia(x));
+            out.silhouette = c.silhouette(x, 2000, seed);
         }
         _ => {}
+    }
+    out
+}
+
+/// Metrics over one or more evaluation outputs: classification metrics (at 0.5), rmse, mae and
+/// r2 for regression, inertia (summed) and silhouette (of a single model) for clustering.
+fn metrics_of(outs: &[EvalOut]) -> BTreeMap<String, Option<f64>> {
+    let mut m = BTreeMap::new();
+    if outs.iter().all(|o| o.binary.is_some()) {
+        let (mut p, mut y) = (vec![], vec![]);
+        for (pp, yy) in outs.iter().filter_map(|o| o.binary.as_ref()) {
+            p.extend(pp);
+            y.extend(yy);
+        }
+        return binary_metrics(&p, &y);
+    }
+    if outs.iter().all(|o| o.sums.is_some()) {
+        use crate::functions::metrics::regression::{Regression, Sums};
+        let mut s = Sums::default();
+        outs.iter()
+            .filter_map(|o| o.sums.as_ref())
+            .for_each(|o| s.merge(o));
+        m.insert("rmse".into(), s.value(Regression::Rmse));
+        m.insert("mae".into(), s.value(Regression::Mae));
+        m.insert("r2".into(), s.value(Regression::R2));
+    }
+    if outs.iter().all(|o| o.inertia.is_some()) {
+        m.insert(
+            "inertia".into(),
+            Some(outs.iter().filter_map(|o| o.inertia).sum()),
+        );
+        m.insert(
+            "silhouette".into(),
+            if outs.len() == 1 {
+                outs[0].silhouette
+            } else {
+                None
+            },
+        );
     }
     m
 }
 
-/// The starting centroids of `init = 'query:...'`: its rows, encoded like training rows.
-async fn initial_centroids(
+/// The starting centroids of `init = 'query:...'`: its rows as feature columns (each
+/// (sub-)model encodes them with its own preprocessing).
+async fn initial_centroid_rows(
     state: &SessionState,
     stmt: &str,
     plan: LogicalPlan,
     infos: &[FeatureInfo],
-    pre: &Preprocessor,
     family: &Family,
-) -> Result<ndarray::Array2<f64>> {
+) -> Result<Vec<ArrayRef>> {
     let Family::KMeans(h) = family else {
         return exec_err!("{stmt}: internal error: initial centroids for a non-k-means model");
     };
@@ -583,7 +798,11 @@ async fn initial_centroids(
     let mut cols = vec![];
     for info in infos {
         let Some(c) = all.column_by_name(&info.name) else {
-            return plan_err!("{stmt}: the init query has no column '{}'; it must return the model's features ({})", info.name, infos.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "));
+            return plan_err!(
+                "{stmt}: the init query has no column '{}'; it must return the model's features ({})",
+                info.name,
+                infos.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
+            );
         };
         cols.push(normalize_column(c, info.kind == "categorical")?);
     }
@@ -594,9 +813,5 @@ async fn initial_centroids(
             h.k
         );
     }
-    let m = pre.transform(&cols)?;
-    if m.valid.iter().any(|v| !v) {
-        return exec_err!("{stmt}: the init query has NULL feature values");
-    }
-    Ok(m.x)
+    Ok(cols)
 }

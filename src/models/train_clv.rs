@@ -343,6 +343,8 @@ pub async fn train(
         training_seconds: started.elapsed().as_secs_f64(),
         cohort_version: env!("CARGO_PKG_VERSION").to_string(),
         files: vec![],
+        partition_by: None,
+        partitions: vec![],
     };
     store.save(manifest, files, req.create_only)
 }

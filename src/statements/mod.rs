@@ -123,12 +123,16 @@ pub fn describe_model(store: &ModelStore, name: &str) -> Result<RecordBatch> {
     if let Some(l) = &m.label {
         rows.push((
             "label".into(),
-            format!(
-                "{} ({}; classes {})",
-                l.name,
-                l.data_type,
-                l.classes.join(", ")
-            ),
+            if l.classes.is_empty() {
+                format!("{} ({})", l.name, l.data_type)
+            } else {
+                format!(
+                    "{} ({}; classes {})",
+                    l.name,
+                    l.data_type,
+                    l.classes.join(", ")
+                )
+            },
         ));
     }
     for f in &m.features {
@@ -156,6 +160,28 @@ pub fn describe_model(store: &ModelStore, name: &str) -> Result<RecordBatch> {
                 .map(|v| format!("{v:.6}"))
                 .unwrap_or_else(|| "NULL (undefined)".into());
             rows.push((format!("metric.{}.{k}", metrics.dataset), v));
+        }
+    }
+    if let Some(col) = &m.partition_by {
+        rows.push(("partition_by".into(), col.clone()));
+        rows.push(("partitions".into(), m.partitions.len().to_string()));
+        for p in &m.partitions {
+            let key = format!("partition.{col}={}", p.value);
+            rows.push((
+                format!("{key}.rows"),
+                format!(
+                    "input {}, train {}, holdout {}",
+                    p.rows.input, p.rows.train, p.rows.holdout
+                ),
+            ));
+            if let Some(metrics) = &p.metrics {
+                for (k, v) in &metrics.values {
+                    let v = v
+                        .map(|v| format!("{v:.6}"))
+                        .unwrap_or_else(|| "NULL (undefined)".into());
+                    rows.push((format!("{key}.metric.{}.{k}", metrics.dataset), v));
+                }
+            }
         }
     }
     rows.push((

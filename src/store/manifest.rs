@@ -37,6 +37,29 @@ pub struct Manifest {
     pub cohort_version: String,
     /// The Parquet files of this version.
     pub files: Vec<String>,
+    /// `partition_by`: the column whose values each have their own sub-model.
+    #[serde(default)]
+    pub partition_by: Option<String>,
+    /// The sub-models of a partitioned model, in sorted value order; sub-model `i` keeps its
+    /// files with the prefix `p{i:04}.`.
+    #[serde(default)]
+    pub partitions: Vec<PartitionInfo>,
+}
+
+/// One sub-model of a model trained with `partition_by`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PartitionInfo {
+    /// The partition column's value (as text).
+    pub value: String,
+    /// Rows of this value.
+    pub rows: RowCounts,
+    /// Metrics of this sub-model.
+    pub metrics: Option<StoredMetrics>,
+}
+
+/// The file name prefix of sub-model `i` of a partitioned model.
+pub fn partition_prefix(i: usize) -> String {
+    format!("p{i:04}.")
 }
 
 /// One input column of a model.

@@ -24,7 +24,9 @@ use datafusion::common::{exec_datafusion_err, plan_err, DataFusionError, Result}
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
-pub use manifest::{FeatureInfo, LabelInfo, Manifest, RowCounts, StoredMetrics};
+pub use manifest::{
+    partition_prefix, FeatureInfo, LabelInfo, Manifest, PartitionInfo, RowCounts, StoredMetrics,
+};
 
 use crate::models::TrainedModel;
 
