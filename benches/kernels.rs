@@ -91,6 +91,14 @@ fn fitting(c: &mut Criterion) {
             ))
         })
     });
+    g.bench_with_input(BenchmarkId::new("kmeans_k8_4_features", rows), &rows, |b, _| {
+        b.iter(|| {
+            rt.block_on(collect(
+                &s,
+                "CREATE OR REPLACE MODEL k OPTIONS (type = 'kmeans', k = 8, init = 'first_k', scale = 'standard', features = 'f0,f1,f2,f3') AS SELECT f0, f1, f2, f3 FROM train",
+            ))
+        })
+    });
     g.finish();
 }
 

@@ -26,7 +26,7 @@ async fn saved_analyses_run_on_generated_data() {
     assert!(scripts.len() >= 10, "{scripts:?}");
     for path in &scripts {
         let mut out = Vec::new();
-        script::run_file(&s, path, &vars, &mut out)
+        script::run_file(&s, path, &vars, &mut out, false)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let out = String::from_utf8(out).unwrap();

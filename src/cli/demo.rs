@@ -78,7 +78,7 @@ pub async fn run(cli: &Cli, out: Option<PathBuf>, customers: usize, seed: u64) -
         let t = std::time::Instant::now();
         let text =
             script::substitute(text, &vars).map_err(|e| exec_datafusion_err!("{name}: {e}"))?;
-        script::run_text(&session, name, &text, &mut std::io::stdout()).await?;
+        script::run_text(&session, name, &text, &mut std::io::stdout(), false).await?;
         println!("({name}: {:.1}s)\n", t.elapsed().as_secs_f64());
     }
     Ok(())

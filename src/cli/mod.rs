@@ -46,6 +46,9 @@ pub enum Command {
         /// Script variables: ${KEY} in a script becomes VALUE.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Print each statement's wall time and row count to stderr.
+        #[arg(long)]
+        timing: bool,
     },
     /// Write a synthetic e-commerce data set as Parquet.
     Gen {
@@ -138,11 +141,11 @@ pub async fn main() -> i32 {
 async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         None | Some(Command::Sql) => repl::run(cli.session(None).await?).await,
-        Some(Command::Run { files, set }) => {
+        Some(Command::Run { files, set, timing }) => {
             let vars = script::parse_vars(set)?;
             let session = cli.session(None).await?;
             for f in files {
-                script::run_file(&session, f, &vars, &mut std::io::stdout()).await?;
+                script::run_file(&session, f, &vars, &mut std::io::stdout(), *timing).await?;
             }
             Ok(())
         }

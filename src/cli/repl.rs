@@ -142,7 +142,7 @@ pub async fn run(session: CohortSession) -> Result<()> {
                         "\\d" => execute_and_print(&session, &format!("DESCRIBE {arg}"), timing).await,
                         "\\i" if !arg.is_empty() => {
                             let vars = Default::default();
-                            if let Err(e) = script::run_file(&session, std::path::Path::new(arg), &vars, &mut std::io::stdout()).await {
+                            if let Err(e) = script::run_file(&session, std::path::Path::new(arg), &vars, &mut std::io::stdout(), false).await {
                                 eprintln!("error: {e}");
                             }
                         }

@@ -61,22 +61,33 @@ pub fn substitute(
 }
 
 /// Runs every statement of `text`, printing results to `out`. `origin` names the source in
-/// errors.
+/// errors. With `timing`, each statement's wall time (planning, execution and collecting the
+/// result, not printing it) and row count go to stderr as
+/// `-- timing: origin statement N (line L): S s, R rows`.
 pub async fn run_text(
     session: &CohortSession,
     origin: &str,
     text: &str,
     out: &mut dyn Write,
+    timing: bool,
 ) -> Result<()> {
     let statements = parse_sql(text).map_err(|e| exec_datafusion_err!("{origin}: {e}"))?;
     for (i, s) in statements.into_iter().enumerate() {
         let (n, line) = (i + 1, s.line);
+        let start = std::time::Instant::now();
         let batches = async {
             let df = session.execute(s.statement).await?;
             df.collect().await
         }
         .await
         .map_err(|e| exec_datafusion_err!("{origin}: statement {n} (line {line}): {e}"))?;
+        if timing {
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            eprintln!(
+                "-- timing: {origin} statement {n} (line {line}): {:.6} s, {rows} rows",
+                start.elapsed().as_secs_f64()
+            );
+        }
         if batches
             .iter()
             .any(|b| b.num_columns() > 0 && b.num_rows() > 0)
@@ -88,18 +99,19 @@ pub async fn run_text(
     Ok(())
 }
 
-/// Runs a script file.
+/// Runs a script file (see [`run_text`] for `timing`).
 pub async fn run_file(
     session: &CohortSession,
     path: &Path,
     vars: &BTreeMap<String, String>,
     out: &mut dyn Write,
+    timing: bool,
 ) -> Result<()> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| exec_datafusion_err!("{origin}: cannot read: {e}"))?;
     let text = substitute(&text, vars).map_err(|e| exec_datafusion_err!("{origin}: {e}"))?;
-    run_text(session, &origin, &text, out).await
+    run_text(session, &origin, &text, out, timing).await
 }
 
 #[cfg(test)]

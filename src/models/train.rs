@@ -388,25 +388,35 @@ pub async fn train(
     } else {
         ("holdout", &test_rows)
     };
-    let mut files = vec![];
-    let mut partitions = vec![];
-    let mut outs = vec![];
-    let mut unseen = 0;
-    for (j, group) in groups.iter().enumerate() {
-        let in_group = |i: usize| match (group, &part_key) {
-            (Some(g), Some(k)) => k[i].as_deref() == Some(g.as_str()),
-            _ => true,
-        };
-        let train_g: Vec<bool> = (0..n).map(|i| train_rows[i] && in_group(i)).collect();
-        let eval_g: Vec<bool> = (0..n).map(|i| eval_all[i] && in_group(i)).collect();
-        let what = match group {
+    // The group of every row (all rows are group 0 without partition_by).
+    let group_of: Vec<Option<usize>> = match &part_key {
+        Some(k) => {
+            let index: std::collections::HashMap<&str, usize> = groups
+                .iter()
+                .enumerate()
+                .filter_map(|(j, g)| g.as_deref().map(|g| (g, j)))
+                .collect();
+            (0..n)
+                .map(|i| k[i].as_deref().and_then(|v| index.get(v).copied()))
+                .collect()
+        }
+        None => vec![Some(0); n],
+    };
+    let fit_group = |j: usize| -> Result<Fitted> {
+        let train_g: Vec<bool> = (0..n)
+            .map(|i| train_rows[i] && group_of[i] == Some(j))
+            .collect();
+        let eval_g: Vec<bool> = (0..n)
+            .map(|i| eval_all[i] && group_of[i] == Some(j))
+            .collect();
+        let what = match &groups[j] {
             Some(g) => format!(
                 "{stmt}, partition {} = '{g}'",
                 opts.partition_by.as_deref().unwrap_or("")
             ),
             None => stmt.clone(),
         };
-        let fitted = fit_one(
+        fit_one(
             &what,
             &family,
             &infos,
@@ -416,7 +426,17 @@ pub async fn train(
             &eval_g,
             &opts,
             initial.as_ref(),
-        )?;
+        )
+    };
+    let fits = fit_groups(groups.len(), &fit_group);
+    let mut files = vec![];
+    let mut partitions = vec![];
+    let mut outs = vec![];
+    let mut unseen = 0;
+    for ((j, group), fitted) in groups.iter().enumerate().zip(fits) {
+        let in_group = |i: usize| group_of[i] == Some(j);
+        // The lowest failing group's error is reported, whatever finished first.
+        let fitted = fitted?;
         unseen += fitted.unseen;
         let prefix = if group.is_some() {
             crate::store::partition_prefix(j)
@@ -436,7 +456,7 @@ pub async fn train(
                 value: g.clone(),
                 rows: RowCounts {
                     input: (0..n).filter(|&i| in_group(i)).count() as u64,
-                    train: train_g.iter().filter(|b| **b).count() as u64,
+                    train: (0..n).filter(|&i| train_rows[i] && in_group(i)).count() as u64,
                     holdout: (0..n).filter(|&i| test_rows[i] && in_group(i)).count() as u64,
                     ..Default::default()
                 },
@@ -506,6 +526,52 @@ struct Fitted {
 
 /// Fits preprocessing and the model on the `train` rows and evaluates the `eval` rows.
 #[allow(clippy::too_many_arguments)]
+/// Fits groups `0..count` with `fit`, on up to as many threads as there are cores; results come
+/// back in group order, so the model does not depend on which thread finished first.
+fn fit_groups<F>(count: usize, fit: &F) -> Vec<Result<Fitted>>
+where
+    F: Fn(usize) -> Result<Fitted> + Sync,
+{
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(count);
+    if threads <= 1 {
+        return (0..count).map(fit).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<Fitted>>> = (0..count).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = vec![];
+                    loop {
+                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if j >= count {
+                            return done;
+                        }
+                        done.push((j, fit(j)));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            // A worker that panicked leaves its groups empty; they are reported below.
+            if let Ok(done) = w.join() {
+                for (j, r) in done {
+                    slots[j] = Some(r);
+                }
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| exec_err!("CREATE MODEL: training a partition failed unexpectedly"))
+        })
+        .collect()
+}
+
 fn fit_one(
     what: &str,
     family: &Family,
