@@ -1,0 +1,366 @@
+"""Side-by-side benchmark of cohort against DuckDB and scikit-learn on one machine, in one run.
+
+Run through benches/peers/run.sh (it builds cohort in release and makes the Python
+environment). Every case runs cohort and its peer alternately, `--reps` times each, each in a
+fresh process; reported are the median in-engine time (cohort: the measured statement's wall
+time from `cohort run --timing`; peers: time.perf_counter around the query, fit or scoring),
+the median whole-process time, the peak RSS (wait4's ru_maxrss) and result checks, so that a
+fast wrong answer cannot pass. Ratios are cohort / peer: below 1 means cohort is faster.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+FEATURES = [f"f{j}" for j in range(10)]
+TRUE_W = np.array([0.8, -0.5, 0.3, 0.0, 0.2, -0.7, 0.1, 0.4, -0.2, 0.05])
+TRUE_B = -0.3
+AS_OF = "DATE '2030-01-01'"
+
+
+# ---------------------------------------------------------------- data
+
+
+def labelled(rng, rows, first_id):
+    x = rng.standard_normal((rows, 10))
+    p = 1.0 / (1.0 + np.exp(-(x @ TRUE_W + TRUE_B)))
+    y = rng.random(rows) < p
+    cols = {"id": np.arange(first_id, first_id + rows, dtype=np.int64)}
+    cols.update({f: x[:, j] for j, f in enumerate(FEATURES)})
+    cols["y"] = y
+    return pa.table(cols)
+
+
+def write_labelled(path, rows, seed, chunk=1_000_000):
+    rng = np.random.default_rng(seed)
+    writer = None
+    for start in range(0, rows, chunk):
+        t = labelled(rng, min(chunk, rows - start), start)
+        if writer is None:
+            writer = pq.ParquetWriter(path, t.schema)
+        writer.write_table(t, row_group_size=256 * 1024)
+    writer.close()
+
+
+def write_clusters(data_path, init_path, rows, k, seed):
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-10, 10, (k, 4))
+    which = rng.integers(0, k, rows)
+    x = centres[which] + rng.standard_normal((rows, 4)) * rng.uniform(0.5, 2.0, k)[which, None]
+    cols = [f"c{j}" for j in range(4)]
+    pq.write_table(pa.table({c: x[:, j] for j, c in enumerate(cols)}), data_path,
+                   row_group_size=256 * 1024)
+    # A fixed initialisation both sides start from: k data points drawn from the seed.
+    init = x[rng.choice(rows, k, replace=False)]
+    pq.write_table(pa.table({c: init[:, j] for j, c in enumerate(cols)}), init_path)
+
+
+def prepare(args, work):
+    shop = work / "shop"
+    marker = work / f"ready-{args.customers}-{args.feature_rows}-{args.score_rows}"
+    if marker.exists():
+        print(f"data: reusing {shop}")
+        return shop
+    shop.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    subprocess.run([args.cohort, "gen", "--out", str(shop), "--customers", str(args.customers),
+                    "--seed", "42"], check=True, stdout=subprocess.DEVNULL)
+    print(f"data: cohort gen --customers {args.customers}: {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    write_labelled(shop / "feat_train.parquet", args.feature_rows, 1)
+    write_labelled(shop / "feat_test.parquet", 200_000, 2)
+    write_labelled(shop / "score.parquet", args.score_rows, 3)
+    write_clusters(shop / "clust.parquet", shop / "clust_init.parquet", args.feature_rows, 8, 4)
+    print(f"data: feature tables: {time.perf_counter() - t:.1f} s")
+    marker.touch()
+    return shop
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_process(cmd):
+    """Runs cmd; returns (wall seconds, peak RSS in MiB, stdout, stderr). The peak RSS comes
+    from /usr/bin/time (a child forked from this Python process would report this process's
+    RSS at fork as its own peak)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss:
+        t = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *map(str, cmd)],
+                           stdout=out, stderr=err)
+        wall = time.perf_counter() - t
+        out.seek(0)
+        err.seek(0)
+        so, se = out.read().decode(), err.read().decode()
+        if p.returncode != 0:
+            sys.exit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}\n{se}\n{so}")
+        kib = int(rss.read().strip().splitlines()[-1])
+    return wall, kib / 1024.0, so, se
+
+
+def tables(stdout):
+    """The result tables cohort printed, each a list of dicts (values as text)."""
+    found, block = [], []
+    for line in stdout.splitlines() + [""]:
+        starts_new = line.startswith("+") and block and block[-1].startswith("+") and len(block) > 1
+        if starts_new or not (line.startswith("+") or line.startswith("|")):
+            if block:
+                rows = [[c.strip() for c in l.strip("|").split("|")] for l in block if l.startswith("|")]
+                if rows:
+                    found.append([dict(zip(rows[0], r)) for r in rows[1:]])
+            block = [line] if starts_new else []
+        else:
+            block.append(line)
+    return found
+
+
+class Cohort:
+    def __init__(self, binary, shop, models):
+        self.binary, self.shop, self.models = binary, shop, models
+
+    def run(self, statements, measured):
+        """Runs the statements as one script; returns (engine s of statement `measured`
+        (1-based), process s, RSS MiB, the last result table)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write(";\n".join(statements) + ";\n")
+            script = f.name
+        try:
+            wall, rss, so, se = run_process([self.binary, "--data", self.shop, "--models",
+                                             self.models, "run", "--timing", script])
+        finally:
+            os.unlink(script)
+        times = {int(m.group(1)): float(m.group(2))
+                 for m in re.finditer(r"statement (\d+) \(line \d+\): ([0-9.]+) s", se)}
+        result = tables(so)
+        return times[measured], wall, rss, (result[-1] if result else [])
+
+
+def peer(args, *case):
+    wall, rss, so, _ = run_process([sys.executable, HERE / "peers.py", *case])
+    line = json.loads(so.strip().splitlines()[-1])
+    return line["engine_seconds"], wall, rss, line["check"]
+
+
+class Results:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, case, peer_name, cohort_runs, peer_runs, check, ok):
+        med = lambda runs, i: statistics.median(r[i] for r in runs)
+        row = {
+            "case": case, "peer": peer_name,
+            "cohort_s": med(cohort_runs, 0), "peer_s": med(peer_runs, 0),
+            "cohort_process_s": med(cohort_runs, 1), "peer_process_s": med(peer_runs, 1),
+            "cohort_rss_mib": max(r[2] for r in cohort_runs),
+            "peer_rss_mib": max(r[2] for r in peer_runs),
+            "check": check, "ok": ok,
+        }
+        row["ratio"] = row["cohort_s"] / row["peer_s"]
+        self.rows.append(row)
+        print(f"  {case}: cohort {row['cohort_s']:.3f} s, {peer_name} {row['peer_s']:.3f} s, "
+              f"ratio {row['ratio']:.2f}; {check}{'' if ok else '  CHECK FAILED'}", flush=True)
+
+    def markdown(self):
+        out = ["| case | cohort s | peer | peer s | ratio | cohort process s | peer process s "
+               "| cohort RSS MiB | peer RSS MiB | check |",
+               "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+        for r in self.rows:
+            out.append(f"| {r['case']} | {r['cohort_s']:.3f} | {r['peer']} | {r['peer_s']:.3f} | "
+                       f"{r['ratio']:.2f} | {r['cohort_process_s']:.2f} | {r['peer_process_s']:.2f} | "
+                       f"{r['cohort_rss_mib']:.0f} | {r['peer_rss_mib']:.0f} | "
+                       f"{r['check']}{'' if r['ok'] else ' **FAILED**'} |")
+        return "\n".join(out)
+
+
+def alternate(reps, cohort_fn, peer_fn):
+    c, p = [], []
+    for i in range(reps):
+        # alternate which side goes first, so neither always runs on a warmer cache
+        if i % 2 == 0:
+            c.append(cohort_fn()); p.append(peer_fn())
+        else:
+            p.append(peer_fn()); c.append(cohort_fn())
+    return c, p
+
+
+def close(a, b, rel):
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300)
+
+
+# ---------------------------------------------------------------- cases
+
+
+def groupby_sql(orders, where=""):
+    return ("SELECT count(*) AS customers, sum(frequency) AS frequency, sum(monetary) AS monetary FROM ("
+            "SELECT customer_id, CAST(max(order_ts) AS DATE) AS last_date, count(*) AS frequency, "
+            "sum(CAST(amount AS DECIMAL(38, 9))) AS monetary "
+            f"FROM {orders} WHERE CAST(order_ts AS DATE) <= {AS_OF}{where} GROUP BY customer_id) a")
+
+
+def rfm_checks(inner):
+    return ("SELECT count(*) AS customers, sum(recency_days) AS recency, sum(frequency) AS frequency, "
+            f"sum(monetary) AS monetary, sum(rfm_cell) AS cells FROM {inner}")
+
+
+def duckdb_rfm_sql(orders, where=""):
+    # The query cohort's rfm() expands to (src/functions/rfm.rs), written for DuckDB.
+    return rfm_checks(
+        "(WITH agg AS (SELECT customer_id AS customer, CAST(max(order_ts) AS DATE) AS last_date, "
+        "count(*) AS frequency, COALESCE(CAST(sum(CAST(amount AS DECIMAL(38, 9))) AS DOUBLE), 0.0) AS monetary "
+        f"FROM {orders} WHERE CAST(order_ts AS DATE) <= {AS_OF}{where} GROUP BY customer_id), "
+        f"scored AS (SELECT customer, CAST({AS_OF} - last_date AS BIGINT) AS recency_days, frequency, monetary, "
+        f"CAST(ntile(5) OVER (ORDER BY {AS_OF} - last_date DESC, customer ASC) AS INT) AS r_score, "
+        "CAST(ntile(5) OVER (ORDER BY frequency ASC, customer ASC) AS INT) AS f_score, "
+        "CAST(ntile(5) OVER (ORDER BY monetary ASC, customer ASC) AS INT) AS m_score FROM agg) "
+        "SELECT recency_days, frequency, monetary, 100 * r_score + 10 * f_score + m_score AS rfm_cell FROM scored) s")
+
+
+def check_equal(c, p, keys, rel=1e-9):
+    bad = [k for k in keys if not close(float(c[k]), float(p[k]), rel)]
+    text = ", ".join(f"{k} {float(c[k]):.10g}" for k in keys)
+    return (f"equal: {text}" if not bad else
+            "differ: " + ", ".join(f"{k} {c[k]} vs {p[k]}" for k in bad)), not bad
+
+
+def case_rfm(args, co, res, shop, threads, label="", where_cohort="", where_duck=""):
+    orders = f"read_parquet('{shop / 'orders.parquet'}')"
+    view = [f"CREATE OR REPLACE VIEW o AS SELECT * FROM orders WHERE true{where_cohort}"]
+    # (a) the aggregation alone, the same SQL in both
+    if not label:
+        c, p = alternate(args.reps,
+                         lambda: co.run(view + [groupby_sql("o")], 2),
+                         lambda: peer(args, "duckdb", groupby_sql(orders, where_duck), threads))
+        text, ok = check_equal(c[0][3][0], p[0][3], ["customers", "frequency", "monetary"])
+        res.add("(a) RFM aggregation, GROUP BY customer", "DuckDB", c, p, text, ok)
+    # (b) rfm() with NTILE scores vs the same query in DuckDB
+    c, p = alternate(args.reps if not label else 1,
+                     lambda: co.run(view + [rfm_checks(f"rfm('o', 'customer_id', 'order_ts', 'amount', {AS_OF})")], 2),
+                     lambda: peer(args, "duckdb", duckdb_rfm_sql(orders, where_duck), threads))
+    text, ok = check_equal(c[0][3][0], p[0][3], ["customers", "recency", "frequency", "monetary", "cells"])
+    res.add(label or "(b) rfm() with NTILE scores", "DuckDB", c, p, text, ok)
+    return c, p
+
+
+def logistic_statements(source):
+    f = ", ".join(FEATURES)
+    return [f"CREATE OR REPLACE MODEL lr OPTIONS (type = 'logistic_regression', label = 'y', "
+            f"features = '{','.join(FEATURES)}') AS SELECT {f}, y FROM {source}",
+            f"SELECT roc_auc(predict_proba('lr', {f}), y) AS auc FROM feat_test"]
+
+
+def case_logistic(args, co, res, shop, rows=None, label=None, source="feat_train", train=None):
+    train = train or shop / "feat_train.parquet"
+    c, p = alternate(args.reps if label is None else 1,
+                     lambda: co.run(logistic_statements(source), 1),
+                     lambda: peer(args, "logistic", train, shop / "feat_test.parquet", rows or 0))
+    auc_c, auc_p = float(c[0][3][0]["auc"]), p[0][3]["auc"]
+    ok = abs(auc_c - auc_p) <= 0.002
+    res.add(label or f"(c) logistic regression fit {args.feature_rows:,} x 10", "scikit-learn lbfgs",
+            c, p, f"hold-out AUC {auc_c:.6f} vs {auc_p:.6f} ({p[0][3]['iterations']} sklearn iterations)", ok)
+    return c, p
+
+
+def case_score(args, co, res, shop):
+    # the weights of the model case (c) left in the store
+    _, _, _, w = co.run(["SELECT feature, weight FROM ml_weights('lr')"], 1)
+    weights = {r["feature"]: float(r["weight"]) for r in w}
+    f = ", ".join(FEATURES)
+    udf = f"SELECT count(*) AS rows, sum(predict_proba('lr', {f})) AS sum_p FROM score"
+    formula = " + ".join([repr(weights["(intercept)"])] + [f"{repr(weights[x])} * {x}" for x in FEATURES])
+    inline = f"SELECT count(*) AS rows, sum(1.0 / (1.0 + exp(-({formula})))) AS sum_p FROM score"
+    c, i = alternate(args.reps, lambda: co.run([udf], 1), lambda: co.run([inline], 1))
+    ci, ii = c[0][3][0], i[0][3][0]
+    ok = int(ci["rows"]) == int(ii["rows"]) and close(float(ci["sum_p"]), float(ii["sum_p"]), 1e-9)
+    res.add(f"(d) predict_proba over {args.score_rows:,} rows", "cohort inline SQL formula", c, i,
+            f"rows {ci['rows']}, sum p {float(ci['sum_p']):.6f} vs {float(ii['sum_p']):.6f}", ok)
+    s = [peer(args, "score", shop / "score.parquet", json.dumps(weights)) for _ in range(args.reps)]
+    ok = int(ci["rows"]) == s[0][3]["rows"] and close(float(ci["sum_p"]), s[0][3]["sum_p"], 1e-9)
+    res.add(f"(d) predict_proba over {args.score_rows:,} rows", "scikit-learn predict_proba (in memory)",
+            c, s, f"sum p {float(ci['sum_p']):.6f} vs {s[0][3]['sum_p']:.6f}", ok)
+
+
+def case_kmeans(args, co, res, shop):
+    stmts = ["CREATE OR REPLACE MODEL km OPTIONS (type = 'kmeans', k = 8, "
+             "init = 'query:SELECT c0, c1, c2, c3 FROM clust_init', max_iterations = 300, tolerance = 1e-4) "
+             "AS SELECT c0, c1, c2, c3 FROM clust",
+             "SELECT inertia FROM ml_evaluate('km')"]
+    c, p = alternate(args.reps, lambda: co.run(stmts, 1),
+                     lambda: peer(args, "kmeans", shop / "clust.parquet", shop / "clust_init.parquet"))
+    ic, ip = float(c[0][3][0]["inertia"]), p[0][3]["inertia"]
+    ok = close(ic, ip, 1e-4)
+    res.add(f"(e) k-means k = 8 on {args.feature_rows:,} x 4", "scikit-learn KMeans (lloyd, same init, tol 0)",
+            c, p, f"inertia {ic:.6f} vs {ip:.6f} ({p[0][3]['iterations']} sklearn iterations)", ok)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--cohort", required=True)
+    ap.add_argument("--work", required=True, type=Path)
+    ap.add_argument("--customers", type=int, default=1_400_000)
+    ap.add_argument("--feature-rows", type=int, default=1_000_000)
+    ap.add_argument("--score-rows", type=int, default=10_000_000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--scaling", default="1000000,3000000,10000000",
+                    help="row counts for case (g), comma-separated ('' to skip)")
+    args = ap.parse_args()
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    shop = prepare(args, work)
+    threads = os.cpu_count()
+    co = Cohort(args.cohort, shop, work / "models")
+    res = Results()
+    orders = pq.ParquetFile(shop / "orders.parquet").metadata.num_rows
+    print(f"cases ({args.reps} repetitions each, alternating; {orders:,} orders):", flush=True)
+    case_rfm(args, co, res, shop, threads)
+    fit_c, fit_p = case_logistic(args, co, res, shop)
+    case_score(args, co, res, shop)
+    case_kmeans(args, co, res, shop)
+    matrix_mib = args.feature_rows * 10 * 8 / 2**20
+    rss = (f"(f) training peak RSS, logistic {args.feature_rows:,} x 10: cohort "
+           f"{max(r[2] for r in fit_c):.0f} MiB = {max(r[2] for r in fit_c) / matrix_mib:.1f}x the "
+           f"{matrix_mib:.0f} MiB feature matrix; scikit-learn {max(r[2] for r in fit_p):.0f} MiB = "
+           f"{max(r[2] for r in fit_p) / matrix_mib:.1f}x")
+    print("  " + rss)
+    scaling = [int(n) for n in args.scaling.split(",") if n.strip()]
+    per_row = []
+    for n in scaling:
+        if n <= orders:
+            c, p = case_rfm(args, co, res, shop, threads, label=f"(g) rfm() over {n:,} orders",
+                            where_cohort=f" AND order_id <= {n}", where_duck=f" AND order_id <= {n}")
+            per_row.append(("rfm", n, c[0][0] / n * 1e9, p[0][0] / n * 1e9))
+        if n <= args.score_rows:
+            c, p = case_logistic(args, co, res, shop, rows=n, label=f"(g) logistic fit {n:,} x 10",
+                                 source=f"(SELECT * FROM score WHERE id < {n})", train=shop / "score.parquet")
+            per_row.append(("logistic fit", n, c[0][0] / n * 1e9, p[0][0] / n * 1e9))
+    md = res.markdown()
+    lines = [md, "", rss, ""]
+    if per_row:
+        lines += ["| (g) scaling | rows | cohort ns/row | peer ns/row |", "|---|---:|---:|---:|"]
+        lines += [f"| {k} | {n:,} | {c:.1f} | {p:.1f} |" for k, n, c, p in per_row]
+    info = (f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
+            f"python {platform.python_version()}; total {time.perf_counter() - started:.0f} s")
+    lines += ["", info]
+    text = "\n".join(lines)
+    print("\n" + text)
+    (work / "results.md").write_text(text + "\n")
+    (work / "results.json").write_text(json.dumps(res.rows, indent=1))
+    if not all(r["ok"] for r in res.rows):
+        sys.exit("a result check failed (see the table)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""The peer side of benches/peers/compare.py: one case per sub-command, run in its own process.
+
+Each prints one JSON line: {"engine_seconds": ..., "check": {...}}. engine_seconds is the time
+of the measured work alone (the query, the fit or the scoring, data already in memory where the
+peer works on in-memory arrays); the driver measures the whole process around it.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+
+
+def emit(seconds, **check):
+    print(json.dumps({"engine_seconds": seconds, "check": check}))
+
+
+def duckdb_query(sql, threads):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    t = time.perf_counter()
+    row = con.execute(sql).fetchone()
+    seconds = time.perf_counter() - t
+    names = [d[0] for d in con.description]
+    emit(seconds, **{n: (float(v) if v is not None else None) for n, v in zip(names, row)})
+
+
+def matrix(path, columns):
+    table = pq.read_table(path, columns=columns)
+    return np.column_stack([table.column(c).to_numpy() for c in columns])
+
+
+FEATURES = [f"f{j}" for j in range(10)]
+
+
+def sklearn_logistic(train, test, limit):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    x = matrix(train, FEATURES)
+    y = pq.read_table(train, columns=["y"]).column("y").to_numpy(zero_copy_only=False)
+    if limit:
+        x, y = x[:limit], y[:limit]
+    t = time.perf_counter()
+    m = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(x, y)
+    seconds = time.perf_counter() - t
+    xt = matrix(test, FEATURES)
+    yt = pq.read_table(test, columns=["y"]).column("y").to_numpy(zero_copy_only=False)
+    emit(seconds, auc=float(roc_auc_score(yt, m.predict_proba(xt)[:, 1])), rows=len(y),
+         iterations=int(m.n_iter_[0]))
+
+
+def sklearn_score(score, weights):
+    """Scores with cohort's fitted weights set on a scikit-learn model, so both sides compute
+    the same probabilities (the sums must agree)."""
+    from sklearn.linear_model import LogisticRegression
+
+    w = json.loads(weights)
+    m = LogisticRegression()
+    m.classes_ = np.array([False, True])
+    m.coef_ = np.array([[w[f] for f in FEATURES]])
+    m.intercept_ = np.array([w["(intercept)"]])
+    xs = matrix(score, FEATURES)
+    t = time.perf_counter()
+    p = m.predict_proba(xs)[:, 1]
+    s = float(p.sum())
+    seconds = time.perf_counter() - t
+    emit(seconds, rows=len(p), sum_p=s)
+
+
+def sklearn_kmeans(data, init):
+    from sklearn.cluster import KMeans
+
+    cols = ["c0", "c1", "c2", "c3"]
+    x = matrix(data, cols)
+    c0 = matrix(init, cols)
+    t = time.perf_counter()
+    # tol = 0: iterate until the labels stop changing, as cohort does (its final Lloyd steps
+    # run to an exact fixed point), so both report the same local optimum from the same start.
+    m = KMeans(n_clusters=len(c0), init=c0, n_init=1, max_iter=300, tol=0.0,
+               algorithm="lloyd").fit(x)
+    seconds = time.perf_counter() - t
+    emit(seconds, inertia=float(m.inertia_), iterations=int(m.n_iter_))
+
+
+if __name__ == "__main__":
+    case, args = sys.argv[1], sys.argv[2:]
+    if case == "duckdb":
+        duckdb_query(args[0], int(args[1]))
+    elif case == "logistic":
+        sklearn_logistic(args[0], args[1], int(args[2]))
+    elif case == "score":
+        sklearn_score(args[0], args[1])
+    elif case == "kmeans":
+        sklearn_kmeans(args[0], args[1])
+    else:
+        sys.exit(f"unknown case {case}")
