@@ -52,11 +52,15 @@ impl LogisticHyper {
 /// Fits on a dense matrix and 0/1 targets (1 = positive class).
 pub fn fit(x: Array2<f64>, y: &[bool], hyper: LogisticHyper) -> Result<Weights> {
     let targets: Array1<usize> = y.iter().map(|&b| usize::from(b)).collect();
+    // linfa minimises the summed loss; the tolerance is on the gradient of the mean loss (as
+    // scikit-learn's), so it is scaled by the row count: an absolute tolerance on a sum of n
+    // terms would demand more iterations the more rows there are.
+    let n = targets.len().max(1) as f64;
     let dataset = Dataset::new(x, targets);
     let fitted = LogisticRegression::default()
         .alpha(hyper.alpha)
         .max_iterations(hyper.max_iterations)
-        .gradient_tolerance(hyper.tolerance)
+        .gradient_tolerance(hyper.tolerance * n)
         .with_intercept(true)
         .fit(&dataset)
         .map_err(|e| {
