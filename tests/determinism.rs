@@ -46,6 +46,14 @@ const MODELS: &[(&str, &str)] = &[
         "type = 'mlp', label = 'active', features = 'channel,age,frequency,monetary', hidden_units = '8', epochs = 3, scale = 'standard', seed = 11",
     ),
     (
+        "recs_als",
+        "type = 'als', user_col = 'customer_id', item_col = 'channel', weight_col = 'frequency', factors = 4, iterations = 3, seed = 11",
+    ),
+    (
+        "recs_repeat",
+        "type = 'repeat_aware', user_col = 'customer_id', item_col = 'channel', weight_col = 'monetary', time_col = 'recency_days'",
+    ),
+    (
         "per_channel",
         "type = 'logistic_regression', label = 'active', features = 'age,frequency,monetary', partition_by = 'channel', scale = 'standard', seed = 11",
     ),

@@ -46,6 +46,10 @@ pub const ANALYSES: &[(&str, &str)] = &[
         "sql/model_comparison.sql",
         include_str!("../../sql/model_comparison.sql"),
     ),
+    (
+        "sql/recommendations.sql",
+        include_str!("../../sql/recommendations.sql"),
+    ),
 ];
 
 /// Runs the demo.

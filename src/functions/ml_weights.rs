@@ -110,6 +110,9 @@ fn weights_table(model: &TrainedModel) -> Result<RecordBatch> {
             ModelParams::Trees(_) => {
                 return plan_err!("ml_weights: model '{name}' is a tree model; see ml_feature_importance('{name}') (the nodes are in its nodes.parquet)")
             }
+            ModelParams::Recs(_) => {
+                return plan_err!("ml_weights: model '{name}' is a {} recommendation model; its factors and neighbours are in its Parquet files, and recommend('{name}', k) / similar_items('{name}', item, k) use them", model.manifest.model_type)
+            }
             ModelParams::NaiveBayes(_) | ModelParams::Mlp(_) => {
                 return plan_err!("ml_weights: model '{name}' is a {} model, which has no weights per feature; ml_weights covers logistic_regression, linear_regression, bgnbd and gamma_gamma", model.manifest.model_type)
             }

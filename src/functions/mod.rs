@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod ml_centroids;
 pub mod ml_confusion_matrix;
 pub mod ml_evaluate;
+pub mod ml_evaluate_ranking;
 pub mod ml_feature_importance;
 pub mod ml_models;
 pub mod ml_roc_curve;
@@ -20,8 +21,10 @@ pub mod ml_weights;
 pub mod predict;
 pub mod preprocess;
 pub mod prob_alive;
+pub mod recommend;
 pub mod rfm;
 pub mod rfm_segment;
+pub mod similar_items;
 
 use std::sync::Arc;
 
@@ -135,6 +138,20 @@ pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn Ta
         (
             "ml_training_info",
             Arc::new(ml_training_info::MlTrainingInfo::new(Arc::clone(store))),
+        ),
+        (
+            "recommend",
+            Arc::new(recommend::Recommend::new(Arc::clone(store))),
+        ),
+        (
+            "similar_items",
+            Arc::new(similar_items::SimilarItems::new(Arc::clone(store))),
+        ),
+        (
+            "ml_evaluate_ranking",
+            Arc::new(ml_evaluate_ranking::MlEvaluateRanking::new(Arc::clone(
+                store,
+            ))),
         ),
         (
             "ml_confusion_matrix",

@@ -151,6 +151,16 @@ impl PredictFunc {
                 model.feature_names().join(", ")
             );
         }
+        if model.task() == crate::models::Task::Recommendation {
+            return plan_err!(
+                "{}: model '{}' is a {} recommendation model; use recommend('{}', k[, user]) or similar_items('{}', item, k)",
+                self.name(),
+                model.manifest.name,
+                model.manifest.model_type,
+                model.manifest.name,
+                model.manifest.name
+            );
+        }
         if model.task() == crate::models::Task::Lifetime {
             return plan_err!(
                 "{}: model '{}' is a {} model; score it with expected_purchases, prob_alive, expected_avg_value or clv",

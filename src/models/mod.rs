@@ -3,8 +3,8 @@
 //! A trained model is a [`Manifest`] plus parameters kept as Arrow tables (Parquet on disk).
 //! Families: `logistic_regression` and `linear_regression` ([`logistic`], [`linear`]),
 //! `kmeans` ([`kmeans`]), `decision_tree` and `random_forest` ([`tree`]), `naive_bayes`
-//! ([`naive_bayes`]), `mlp` ([`mlp`]), and the buy-till-you-die `bgnbd` / `gamma_gamma`
-//! ([`clv`]).
+//! ([`naive_bayes`]), `mlp` ([`mlp`]), the buy-till-you-die `bgnbd` / `gamma_gamma`
+//! ([`clv`]) and the recommenders `popularity`, `item_knn`, `als`, `repeat_aware` ([`recs`]).
 
 pub mod clv;
 pub mod features;
@@ -14,8 +14,10 @@ pub mod logistic;
 pub mod mlp;
 pub mod naive_bayes;
 pub mod options;
+pub mod recs;
 pub mod train;
 mod train_clv;
+pub mod train_recs;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -44,6 +46,10 @@ pub fn type_options(model_type: &str) -> &'static [&'static str] {
         "mlp" => mlp::OPTIONS,
         "bgnbd" => train_clv::BGNBD_OPTIONS,
         "gamma_gamma" => train_clv::GAMMA_GAMMA_OPTIONS,
+        "popularity" => recs::POPULARITY_OPTIONS,
+        "item_knn" => recs::ITEM_KNN_OPTIONS,
+        "als" => recs::ALS_OPTIONS,
+        "repeat_aware" => recs::REPEAT_AWARE_OPTIONS,
         _ => &[],
     }
 }
@@ -59,6 +65,8 @@ pub enum Task {
     Clustering,
     /// A customer summary (BG/NBD, Gamma-Gamma), scored by the CLV functions.
     Lifetime,
+    /// (user, item) interactions, scored by `recommend` and `similar_items`.
+    Recommendation,
 }
 
 /// The task of a model type.
@@ -67,6 +75,7 @@ pub fn task(model_type: &str) -> Task {
         "linear_regression" => Task::Regression,
         "kmeans" => Task::Clustering,
         "bgnbd" | "gamma_gamma" => Task::Lifetime,
+        t if recs::is_recommender(t) => Task::Recommendation,
         _ => Task::Classification,
     }
 }
@@ -95,6 +104,8 @@ pub enum ModelParams {
     },
     /// Gamma-Gamma spend model.
     GammaGamma(clv::GammaGamma),
+    /// A recommendation model.
+    Recs(Box<recs::RecModel>),
 }
 
 impl ModelParams {
@@ -112,6 +123,7 @@ impl ModelParams {
                 ("training_info.parquet".into(), m.history_batch()?),
             ],
             ModelParams::BgNbd { .. } | ModelParams::GammaGamma(_) => vec![],
+            ModelParams::Recs(m) => train_recs::model_files(m)?,
         })
     }
 
@@ -176,6 +188,17 @@ impl TrainedModel {
                 preprocess: Preprocessor { columns: vec![] },
                 params,
                 tables: files,
+                partition: None,
+            });
+        }
+        if recs::is_recommender(&manifest.model_type) {
+            let params =
+                ModelParams::Recs(Box::new(train_recs::model_from_files(&manifest, &files)?));
+            return Ok(Self {
+                manifest,
+                preprocess: Preprocessor { columns: vec![] },
+                params,
+                tables: HashMap::new(),
                 partition: None,
             });
         }
@@ -391,7 +414,7 @@ impl TrainedModel {
     /// regression, BIGINT cluster ids for k-means.
     pub fn predict_type(&self) -> DataType {
         match self.task() {
-            Task::Regression | Task::Lifetime => return DataType::Float64,
+            Task::Regression | Task::Lifetime | Task::Recommendation => return DataType::Float64,
             Task::Clustering => return DataType::Int64,
             Task::Classification => {}
         }

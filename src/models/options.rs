@@ -28,12 +28,18 @@ pub const MODEL_TYPES: &[&str] = &[
     "mlp",
     "bgnbd",
     "gamma_gamma",
+    "popularity",
+    "item_knn",
+    "als",
+    "repeat_aware",
 ];
 
 /// Whether a model type is trained from feature columns (and so takes the common options).
-/// The buy-till-you-die models read a customer summary instead.
+/// The buy-till-you-die models read a customer summary instead, the recommenders
+/// (user, item, weight) interactions.
 pub fn is_supervised(model_type: &str) -> bool {
     !matches!(model_type, "bgnbd" | "gamma_gamma")
+        && !crate::models::recs::is_recommender(model_type)
 }
 
 /// How rows are held out for evaluation.

@@ -80,6 +80,9 @@ pub async fn train(
     if matches!(opts.model_type.as_str(), "bgnbd" | "gamma_gamma") {
         return super::train_clv::train(state, store, req, opts, started).await;
     }
+    if super::recs::is_recommender(&opts.model_type) {
+        return super::train_recs::train(state, store, req, opts, started).await;
+    }
     // Validate the family's options before reading any data.
     let family = Family::from_options(&opts)?;
     let task = task(&opts.model_type);
@@ -524,8 +527,6 @@ struct Fitted {
     unseen: u64,
 }
 
-/// Fits preprocessing and the model on the `train` rows and evaluates the `eval` rows.
-#[allow(clippy::too_many_arguments)]
 /// Fits groups `0..count` with `fit`, on up to as many threads as there are cores; results come
 /// back in group order, so the model does not depend on which thread finished first.
 fn fit_groups<F>(count: usize, fit: &F) -> Vec<Result<Fitted>>
@@ -572,6 +573,8 @@ where
         .collect()
 }
 
+/// Fits preprocessing and the model on the `train` rows and evaluates the `eval` rows.
+#[allow(clippy::too_many_arguments)]
 fn fit_one(
     what: &str,
     family: &Family,
