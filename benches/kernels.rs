@@ -52,11 +52,14 @@ fn scoring(c: &mut Criterion) {
         collect(&s, &features_sql("train", 20_000)).await;
         collect(&s, "CREATE MODEL m OPTIONS (type = 'logistic_regression', label = 'y', scale = 'standard') AS SELECT * FROM train").await;
     });
-    let mut g = c.benchmark_group("predict_proba");
+    let mut g = c.benchmark_group("scoring");
     for rows in [8_192usize, 65_536] {
         rt.block_on(collect(&s, &features_sql("score", rows)));
-        g.bench_with_input(BenchmarkId::new("logistic_10_features", rows), &rows, |b, _| {
+        g.bench_with_input(BenchmarkId::new("predict_proba_logistic_10_features", rows), &rows, |b, _| {
             b.iter(|| rt.block_on(collect(&s, "SELECT sum(predict_proba('m', f0, f1, f2, f3, f4, f5, f6, f7, f8, f9)) FROM score")))
+        });
+        g.bench_with_input(BenchmarkId::new("predict_logistic_10_features", rows), &rows, |b, _| {
+            b.iter(|| rt.block_on(collect(&s, "SELECT count(*) FROM score WHERE predict('m', f0, f1, f2, f3, f4, f5, f6, f7, f8, f9)")))
         });
         g.bench_with_input(BenchmarkId::new("inline_formula_baseline", rows), &rows, |b, _| {
             b.iter(|| rt.block_on(collect(&s, "SELECT sum(1 / (1 + exp(-(0.1 + f0 * 0.2 + f1 * 0.3 + f2 * 0.1 + f3 * 0.4 + f4 * 0.5 + f5 * 0.1 + f6 * 0.2 + f7 * 0.3 + f8 * 0.1 + f9 * 0.2)))) FROM score")))

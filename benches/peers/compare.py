@@ -68,9 +68,23 @@ def write_clusters(data_path, init_path, rows, k, seed):
     pq.write_table(pa.table({c: init[:, j] for j, c in enumerate(cols)}), init_path)
 
 
+def write_interactions(path, users, items, rows, seed):
+    """(user_id, item_id, n): users pick items with a power-law popularity; duplicate pairs
+    are summed into n."""
+    rng = np.random.default_rng(seed)
+    pop = 1.0 / np.arange(1, items + 1) ** 0.8
+    pop /= pop.sum()
+    u = rng.integers(0, users, rows)
+    i = rng.choice(items, rows, p=pop)
+    key = np.unique(u.astype(np.int64) * items + i, return_counts=True)
+    pq.write_table(pa.table({"user_id": key[0] // items, "item_id": key[0] % items,
+                             "n": key[1].astype(np.float64)}), path)
+
+
 def prepare(args, work):
     shop = work / "shop"
-    marker = work / f"ready-{args.customers}-{args.feature_rows}-{args.score_rows}"
+    marker = work / (f"ready-{args.customers}-{args.feature_rows}-{args.score_rows}-"
+                     f"{args.rec_users}-{args.rec_items}-{args.rec_rows}")
     if marker.exists():
         print(f"data: reusing {shop}")
         return shop
@@ -84,6 +98,8 @@ def prepare(args, work):
     write_labelled(shop / "feat_test.parquet", 200_000, 2)
     write_labelled(shop / "score.parquet", args.score_rows, 3)
     write_clusters(shop / "clust.parquet", shop / "clust_init.parquet", args.feature_rows, 8, 4)
+    write_interactions(shop / "interactions.parquet", args.rec_users, args.rec_items,
+                       args.rec_rows, 5)
     print(f"data: feature tables: {time.perf_counter() - t:.1f} s")
     marker.touch()
     return shop
@@ -305,6 +321,23 @@ def case_kmeans(args, co, res, shop):
             c, p, f"inertia {ic:.6f} vs {ip:.6f} ({p[0][3]['iterations']} sklearn iterations)", ok)
 
 
+def case_als(args, co, res, shop):
+    pairs = pq.ParquetFile(shop / "interactions.parquet").metadata.num_rows
+    fit = ["CREATE OR REPLACE MODEL als OPTIONS (type = 'als', user_col = 'user_id', item_col = 'item_id', "
+           "weight_col = 'n', factors = 64, iterations = 15, regularization = 0.01, alpha = 1.0, seed = 42) "
+           "AS SELECT * FROM interactions"]
+    rec = ["SELECT count(*) AS rows, count(DISTINCT user_id) AS users FROM recommend('als', 10)"]
+    c, p = alternate(1, lambda: co.run(fit, 1),
+                     lambda: peer(args, "als_fit", shop / "interactions.parquet"))
+    res.add(f"(h) ALS fit, 64 factors x 15 iterations, {args.rec_users:,} users x {args.rec_items:,} "
+            f"items x {pairs:,} pairs", "implicit (CG)", c, p, "same hyper-parameters", True)
+    c, p = alternate(1, lambda: co.run(rec, 1),
+                     lambda: peer(args, "als_recommend", shop / "interactions.parquet"))
+    rows_c, rows_p = int(c[0][3][0]["rows"]), p[0][3]["rows"]
+    res.add("(h) recommend top 10 for every user", "implicit recommend (batch)", c, p,
+            f"rows {rows_c} vs {rows_p}", rows_c == rows_p)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cohort", required=True)
@@ -313,6 +346,11 @@ def main():
     ap.add_argument("--feature-rows", type=int, default=1_000_000)
     ap.add_argument("--score-rows", type=int, default=10_000_000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--rec-users", type=int, default=100_000)
+    ap.add_argument("--rec-items", type=int, default=20_000)
+    ap.add_argument("--rec-rows", type=int, default=2_000_000)
+    ap.add_argument("--cases", default="rfm,logistic,score,kmeans,als,scaling",
+                    help="comma-separated subset of the cases to run")
     ap.add_argument("--scaling", default="1000000,3000000,10000000",
                     help="row counts for case (g), comma-separated ('' to skip)")
     args = ap.parse_args()
@@ -325,17 +363,25 @@ def main():
     res = Results()
     orders = pq.ParquetFile(shop / "orders.parquet").metadata.num_rows
     print(f"cases ({args.reps} repetitions each, alternating; {orders:,} orders):", flush=True)
-    case_rfm(args, co, res, shop, threads)
-    fit_c, fit_p = case_logistic(args, co, res, shop)
-    case_score(args, co, res, shop)
-    case_kmeans(args, co, res, shop)
-    matrix_mib = args.feature_rows * 10 * 8 / 2**20
-    rss = (f"(f) training peak RSS, logistic {args.feature_rows:,} x 10: cohort "
-           f"{max(r[2] for r in fit_c):.0f} MiB = {max(r[2] for r in fit_c) / matrix_mib:.1f}x the "
-           f"{matrix_mib:.0f} MiB feature matrix; scikit-learn {max(r[2] for r in fit_p):.0f} MiB = "
-           f"{max(r[2] for r in fit_p) / matrix_mib:.1f}x")
-    print("  " + rss)
-    scaling = [int(n) for n in args.scaling.split(",") if n.strip()]
+    cases = set(args.cases.split(","))
+    if "rfm" in cases:
+        case_rfm(args, co, res, shop, threads)
+    rss = ""
+    if "logistic" in cases or "score" in cases:
+        fit_c, fit_p = case_logistic(args, co, res, shop)
+        matrix_mib = args.feature_rows * 10 * 8 / 2**20
+        rss = (f"(f) training peak RSS, logistic {args.feature_rows:,} x 10: cohort "
+               f"{max(r[2] for r in fit_c):.0f} MiB = {max(r[2] for r in fit_c) / matrix_mib:.1f}x the "
+               f"{matrix_mib:.0f} MiB feature matrix; scikit-learn {max(r[2] for r in fit_p):.0f} MiB = "
+               f"{max(r[2] for r in fit_p) / matrix_mib:.1f}x")
+        print("  " + rss)
+    if "score" in cases:
+        case_score(args, co, res, shop)
+    if "kmeans" in cases:
+        case_kmeans(args, co, res, shop)
+    if "als" in cases:
+        case_als(args, co, res, shop)
+    scaling = [int(n) for n in args.scaling.split(",") if n.strip()] if "scaling" in cases else []
     per_row = []
     for n in scaling:
         if n <= orders:

@@ -87,6 +87,44 @@ def sklearn_kmeans(data, init):
     emit(seconds, inertia=float(m.inertia_), iterations=int(m.n_iter_))
 
 
+def interactions(path):
+    import scipy.sparse as sp
+
+    t = pq.read_table(path)
+    u = t.column("user_id").to_numpy()
+    i = t.column("item_id").to_numpy()
+    n = t.column("n").to_numpy()
+    # confidence 1 + alpha * n with alpha = 1, as cohort's option alpha = 1.0 means
+    return sp.csr_matrix(((1.0 + n).astype(np.float32), (u, i)),
+                         shape=(int(u.max()) + 1, int(i.max()) + 1))
+
+
+def als_model():
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    return AlternatingLeastSquares(factors=64, regularization=0.01, alpha=1.0, iterations=15,
+                                   random_state=42, calculate_training_loss=False)
+
+
+def implicit_als_fit(path):
+    m = interactions(path)
+    model = als_model()
+    t = time.perf_counter()
+    model.fit(m, show_progress=False)
+    emit(time.perf_counter() - t, users=m.shape[0], items=m.shape[1])
+
+
+def implicit_als_recommend(path):
+    m = interactions(path)
+    model = als_model()
+    model.fit(m, show_progress=False)
+    users = np.arange(m.shape[0])
+    t = time.perf_counter()
+    ids, _ = model.recommend(users, m[users], N=10, filter_already_liked_items=True)
+    seconds = time.perf_counter() - t
+    emit(seconds, rows=int((ids >= 0).sum()))
+
+
 if __name__ == "__main__":
     case, args = sys.argv[1], sys.argv[2:]
     if case == "duckdb":
@@ -97,5 +135,9 @@ if __name__ == "__main__":
         sklearn_score(args[0], args[1])
     elif case == "kmeans":
         sklearn_kmeans(args[0], args[1])
+    elif case == "als_fit":
+        implicit_als_fit(args[0])
+    elif case == "als_recommend":
+        implicit_als_recommend(args[0])
     else:
         sys.exit(f"unknown case {case}")
