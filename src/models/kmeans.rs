@@ -1,5 +1,7 @@
-//! k-means clustering with linfa-clustering (Lloyd iterations; k-means++ or explicit
-//! initialisation, seeded), on the preprocessed (imputed, scaled, one-hot) features.
+//! k-means clustering on the preprocessed (imputed, scaled, one-hot) features: k-means++
+//! seeding and restarts with linfa-clustering, then exact Lloyd iterations of our own to the
+//! fixed point; an explicit initialisation (random rows, first_k or a query) goes straight to
+//! the Lloyd iterations. Rows are assigned on all cores.
 
 use std::sync::Arc;
 
@@ -119,6 +121,16 @@ pub fn fit(
         }
         _ => KMeansInit::KMeansPlusPlus,
     };
+    // An explicit start needs no seeding or restarts: Lloyd's iterations from it are ours
+    // (below), run to the exact fixed point on all cores.
+    if let KMeansInit::Precomputed(c) = &init {
+        let mut c = Centroids {
+            sizes: vec![0; hyper.k],
+            centroids: c.clone(),
+        };
+        c.polish(x, hyper.max_iterations);
+        return Ok(c);
+    }
     let dataset = DatasetBase::from(x.clone());
     let model = KMeans::params_with_rng(hyper.k, rng)
         .n_runs(hyper.n_runs)
@@ -163,21 +175,46 @@ impl Centroids {
         }
     }
 
-    /// The nearest centroid of each row (ties: the lower id).
+    /// The nearest centroid of each row (ties: the lower id), rows split over the cores (each
+    /// row's answer is independent of the split).
     pub fn assign(&self, x: &Array2<f64>) -> Vec<usize> {
-        x.rows()
-            .into_iter()
-            .map(|r| {
-                let mut best = (0, f64::INFINITY);
-                for (k, c) in self.centroids.rows().into_iter().enumerate() {
-                    let d = sq_dist(r, c);
-                    if d < best.1 {
-                        best = (k, d);
-                    }
+        let (k, p) = self.centroids.dim();
+        let cents: Vec<f64> = self.centroids.iter().copied().collect();
+        let nearest = |row: &[f64]| -> usize {
+            let mut best = (0, f64::INFINITY);
+            for j in 0..k {
+                let c = &cents[j * p..(j + 1) * p];
+                let d: f64 = row.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum();
+                if d < best.1 {
+                    best = (j, d);
                 }
-                best.0
-            })
-            .collect()
+            }
+            best.0
+        };
+        let Some(data) = x.as_slice() else {
+            return x.rows().into_iter().map(|r| nearest(&r.to_vec())).collect();
+        };
+        let n = x.nrows();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .clamp(1, 16);
+        if threads == 1 || n < 10_000 || p == 0 {
+            return (0..n).map(|i| nearest(&data[i * p..(i + 1) * p])).collect();
+        }
+        let per = n.div_ceil(threads);
+        let mut out = vec![0usize; n];
+        std::thread::scope(|s| {
+            for (t, part) in out.chunks_mut(per).enumerate() {
+                let nearest = &nearest;
+                s.spawn(move || {
+                    for (j, o) in part.iter_mut().enumerate() {
+                        let i = t * per + j;
+                        *o = nearest(&data[i * p..(i + 1) * p]);
+                    }
+                });
+            }
+        });
+        out
     }
 
     /// Sum of squared distances to the nearest centroid.
