@@ -13,7 +13,11 @@ use std::process::{Child, Command, Stdio};
 const TOKEN: &str = "adbc-test-token-42";
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // cargo sets the variable at run time too; prefer it (a shared target folder may hold a
+    // binary built for another checkout)
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 fn venv() -> PathBuf {

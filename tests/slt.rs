@@ -91,7 +91,12 @@ fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqllogictests() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    // the checkout being tested (cargo sets the variable at run time; a shared target folder
+    // may hold a binary built for another checkout)
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let root = manifest.join("tests/slt");
     let mut files = vec![];
     slt_files(&root, &mut files);
     assert!(!files.is_empty(), "no .slt files under {}", root.display());

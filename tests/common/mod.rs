@@ -8,7 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 
 /// `../shared/data` beside the repo, when it exists. Tests that need it print why they skip.
 pub fn shared_data(test: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let dir = repo().join("../shared/data");
     if dir.join("cdnow_master.parquet").is_file() {
         Some(dir)
     } else {
@@ -20,9 +20,13 @@ pub fn shared_data(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// The repo root.
+/// The repo root: cargo's `CARGO_MANIFEST_DIR` at run time (a test binary built for another
+/// checkout sharing the target folder must still read this checkout's files), else at build
+/// time.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// A session with its own model store in `dir`.
