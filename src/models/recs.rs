@@ -322,7 +322,13 @@ impl Csr {
     }
 
     /// Restores a matrix written by [`Csr::to_batch`].
-    pub fn from_batch(b: &RecordBatch, rows: usize, names: [&str; 3], what: &str) -> Result<Csr> {
+    pub fn from_batch(
+        b: &RecordBatch,
+        rows: usize,
+        cols: usize,
+        names: [&str; 3],
+        what: &str,
+    ) -> Result<Csr> {
         let col = |n: &str| {
             b.column_by_name(n)
                 .ok_or_else(|| exec_datafusion_err!("model store: {what} has no column {n}"))
@@ -337,8 +343,12 @@ impl Csr {
         );
         let mut t = Vec::with_capacity(b.num_rows());
         for i in 0..b.num_rows() {
-            if r.value(i) as usize >= rows {
-                return plan_err!("model store: {what} refers to row {} of {rows}", r.value(i));
+            if r.value(i) as usize >= rows || c.value(i) as usize >= cols {
+                return plan_err!(
+                    "model store: {what} refers to entry ({}, {}) of a {rows} x {cols} matrix",
+                    r.value(i),
+                    c.value(i)
+                );
             }
             t.push((r.value(i), c.value(i), v.value(i)));
         }

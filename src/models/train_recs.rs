@@ -420,12 +420,14 @@ pub fn model_from_files(m: &Manifest, files: &HashMap<String, RecordBatch>) -> R
     let seen = Csr::from_batch(
         get("interactions.parquet")?,
         users.len(),
+        items.len(),
         ["user_index", "item_index", "weight"],
         "interactions.parquet",
     )?;
     let nb = |_: ()| {
         Csr::from_batch(
             get("neighbours.parquet")?,
+            items.len(),
             items.len(),
             ["item_index", "neighbour_index", "similarity"],
             "neighbours.parquet",
@@ -450,6 +452,7 @@ pub fn model_from_files(m: &Manifest, files: &HashMap<String, RecordBatch>) -> R
             own: Csr::from_batch(
                 get("own_history.parquet")?,
                 users.len(),
+                items.len(),
                 ["user_index", "item_index", "score"],
                 "own_history.parquet",
             )?,
@@ -461,6 +464,24 @@ pub fn model_from_files(m: &Manifest, files: &HashMap<String, RecordBatch>) -> R
                 .unwrap_or(DEFAULT_BLEND),
         },
     };
+    if popularity.len() != items.len() {
+        return plan_err!(
+            "model store: items.parquet of '{}' has {} popularity values for {} items",
+            m.name,
+            popularity.len(),
+            items.len()
+        );
+    }
+    if let RecParams::Als { users: u, items: i } = &params {
+        if u.ncols() != i.ncols() {
+            return plan_err!(
+                "model store: model '{}' has {} user factors but {} item factors",
+                m.name,
+                u.ncols(),
+                i.ncols()
+            );
+        }
+    }
     Ok(RecModel {
         users,
         items,
