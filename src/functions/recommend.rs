@@ -248,9 +248,11 @@ impl PartitionStream for AllUsers {
             let e = (s + USERS_PER_BATCH).min(to);
             let ids: Vec<u32> = (s as u32..e as u32).collect();
             let users = m.users.take(&ids);
-            let lists: Vec<(u32, Vec<(u32, f64)>)> = (s..e)
+            let lists: Vec<(u32, Vec<(u32, f64)>)> = m
+                .recommend_range(s, e, k, exclude)
+                .into_iter()
                 .enumerate()
-                .map(|(j, u)| (j as u32, m.recommend(u, k, exclude)))
+                .map(|(j, l)| (j as u32, l))
                 .collect();
             batch(&schema, m, users, &lists, "model")
         });

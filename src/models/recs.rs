@@ -688,6 +688,12 @@ impl RecModel {
     /// Neighbour-based types rank only items with a positive score, so their lists can be
     /// shorter than `k` (as implicit's ItemItemRecommender).
     pub fn recommend(&self, u: usize, k: usize, exclude_seen: bool) -> Vec<(u32, f64)> {
+        if matches!(self.params, RecParams::Als { .. }) {
+            return self
+                .recommend_range(u, u + 1, k, exclude_seen)
+                .pop()
+                .unwrap_or_default();
+        }
         let scores = self.scores(u);
         let (seen, _) = self.seen.row(u);
         let positive_only = matches!(
@@ -698,6 +704,39 @@ impl RecModel {
             (!exclude_seen || seen.binary_search(&i).is_err())
                 && (!positive_only || scores[i as usize] > 0.0)
         })
+    }
+
+    /// [`RecModel::recommend`] for the training users `from..to`. ALS scores blocks of up to
+    /// 64 users with one matrix product each; a single user is a block of one, so every path
+    /// gives the same scores.
+    pub fn recommend_range(
+        &self,
+        from: usize,
+        to: usize,
+        k: usize,
+        exclude_seen: bool,
+    ) -> Vec<Vec<(u32, f64)>> {
+        let RecParams::Als { users, items } = &self.params else {
+            return (from..to)
+                .map(|u| self.recommend(u, k, exclude_seen))
+                .collect();
+        };
+        const BLOCK: usize = 64;
+        let mut out = Vec::with_capacity(to - from);
+        let mut s = from;
+        while s < to {
+            let e = (s + BLOCK).min(to);
+            let scores = users.slice(ndarray::s![s..e, ..]).dot(&items.t());
+            for (j, row) in scores.outer_iter().enumerate() {
+                let (seen, _) = self.seen.row(s + j);
+                let row = row.to_vec();
+                out.push(top_k(&row, k, |i| {
+                    !exclude_seen || seen.binary_search(&i).is_err()
+                }));
+            }
+            s = e;
+        }
+        out
     }
 
     /// The top `k` items for a user the model does not know: the most popular.
