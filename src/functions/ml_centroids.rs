@@ -8,12 +8,10 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result};
-use datafusion::datasource::MemTable;
 
 use crate::models::features::Transform;
 use crate::models::{ModelParams, TrainedModel};
 use crate::store::ModelStore;
-use crate::util::literal_string;
 
 const NAME: &str = "ml_centroids";
 
@@ -32,19 +30,8 @@ impl MlCentroids {
 
 impl TableFunctionImpl for MlCentroids {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        if args.exprs().len() != 1 {
-            return plan_err!(
-                "{NAME}: expected 1 argument (model), got {}",
-                args.exprs().len()
-            );
-        }
-        let name = literal_string(args.exprs(), 0, NAME, "model")?;
-        let model = self.store.load(&name)?;
-        let batch = super::per_partition(&model, &table)?;
-        Ok(Arc::new(MemTable::try_new(
-            batch.schema(),
-            vec![vec![batch]],
-        )?))
+        let model = super::single_model_arg(&self.store, &args, NAME)?;
+        super::batch_table(super::per_partition(&model, &table)?)
     }
 }
 

@@ -86,6 +86,18 @@ impl TableFunctionImpl for MlEvaluateRanking {
                 "{NAME}('{name}', test_query): the query must return the model's columns {user_col} and {item_col}; {e}"
             )
         })?;
+        let m = inner(&model, NAME)?;
+        for (i, (col, ids)) in [(&user_col, &m.users), (&item_col, &m.items)]
+            .into_iter()
+            .enumerate()
+        {
+            let dt = plan.schema().field(i).data_type();
+            if matches!(ids, crate::models::recs::Ids::Int(_)) && !dt.is_integer() {
+                return plan_err!(
+                    "{NAME}('{name}', test_query): column {col} has type {dt}; the model's {col} ids are integers"
+                );
+            }
+        }
         let schema = output_schema();
         let out = Arc::clone(&schema);
         Ok(Arc::new(ComputedTable::new(

@@ -7,11 +7,9 @@ use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArra
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result};
-use datafusion::datasource::MemTable;
 
 use crate::models::{ModelParams, TrainedModel};
 use crate::store::ModelStore;
-use crate::util::literal_string;
 
 const NAME: &str = "ml_feature_importance";
 
@@ -30,19 +28,8 @@ impl MlFeatureImportance {
 
 impl TableFunctionImpl for MlFeatureImportance {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        if args.exprs().len() != 1 {
-            return plan_err!(
-                "{NAME}: expected 1 argument (model), got {}",
-                args.exprs().len()
-            );
-        }
-        let name = literal_string(args.exprs(), 0, NAME, "model")?;
-        let model = self.store.load(&name)?;
-        let batch = super::per_partition(&model, &table)?;
-        Ok(Arc::new(MemTable::try_new(
-            batch.schema(),
-            vec![vec![batch]],
-        )?))
+        let model = super::single_model_arg(&self.store, &args, NAME)?;
+        super::batch_table(super::per_partition(&model, &table)?)
     }
 }
 

@@ -5,10 +5,8 @@ use std::sync::Arc;
 
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result};
-use datafusion::datasource::MemTable;
 
 use crate::store::ModelStore;
-use crate::util::literal_string;
 
 const NAME: &str = "ml_training_info";
 
@@ -27,20 +25,14 @@ impl MlTrainingInfo {
 
 impl TableFunctionImpl for MlTrainingInfo {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        if args.exprs().len() != 1 {
-            return plan_err!(
-                "{NAME}: expected 1 argument (model), got {}",
-                args.exprs().len()
-            );
-        }
-        let name = literal_string(args.exprs(), 0, NAME, "model")?;
-        let model = self.store.load(&name)?;
+        let model = super::single_model_arg(&self.store, &args, NAME)?;
         let Some(batch) = model.tables.get("training_info.parquet") else {
-            return plan_err!("{NAME}: model '{name}' is a {} model, which records no training history (mlp does)", model.manifest.model_type);
+            return plan_err!(
+                "{NAME}: model '{}' is a {} model, which records no training history (mlp does)",
+                model.manifest.name,
+                model.manifest.model_type
+            );
         };
-        Ok(Arc::new(MemTable::try_new(
-            batch.schema(),
-            vec![vec![batch.clone()]],
-        )?))
+        super::batch_table(batch.clone())
     }
 }

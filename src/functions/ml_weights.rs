@@ -10,7 +10,6 @@ use datafusion::datasource::MemTable;
 
 use crate::models::{ModelParams, TrainedModel};
 use crate::store::ModelStore;
-use crate::util::literal_string;
 
 /// `parameter, value` rows for models described by a few named parameters, ending with the
 /// log-likelihood of the fit.
@@ -60,14 +59,7 @@ impl MlWeights {
 
 impl TableFunctionImpl for MlWeights {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        if args.exprs().len() != 1 {
-            return plan_err!(
-                "ml_weights: expected 1 argument (model), got {}",
-                args.exprs().len()
-            );
-        }
-        let name = literal_string(args.exprs(), 0, "ml_weights", "model")?;
-        let model = self.store.load(&name)?;
+        let model = super::single_model_arg(&self.store, &args, "ml_weights")?;
         // Buy-till-you-die models: their parameters and the log-likelihood of the fit.
         match &model.params {
             ModelParams::BgNbd { params: p, .. } => {
@@ -81,11 +73,7 @@ impl TableFunctionImpl for MlWeights {
             }
             _ => {}
         }
-        let batch = super::per_partition(&model, &weights_table)?;
-        Ok(Arc::new(MemTable::try_new(
-            batch.schema(),
-            vec![vec![batch]],
-        )?))
+        super::batch_table(super::per_partition(&model, &weights_table)?)
     }
 }
 

@@ -33,6 +33,32 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
 use crate::store::ModelStore;
 
+/// The model named by the single argument of a model-introspection table function.
+pub(crate) fn single_model_arg(
+    store: &ModelStore,
+    args: &datafusion::catalog::TableFunctionArgs,
+    func: &str,
+) -> datafusion::common::Result<Arc<crate::models::TrainedModel>> {
+    if args.exprs().len() != 1 {
+        return datafusion::common::plan_err!(
+            "{func}: expected 1 argument (model), got {}",
+            args.exprs().len()
+        );
+    }
+    let name = crate::util::literal_string(args.exprs(), 0, func, "model")?;
+    store.load(&name)
+}
+
+/// A one-batch table.
+pub(crate) fn batch_table(
+    batch: datafusion::arrow::array::RecordBatch,
+) -> datafusion::common::Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    Ok(Arc::new(datafusion::datasource::MemTable::try_new(
+        batch.schema(),
+        vec![vec![batch]],
+    )?))
+}
+
 /// The table a model-introspection function makes for one model; for a partitioned model, the
 /// tables of its sub-models stacked, after a first column holding the partition value.
 pub(crate) fn per_partition(

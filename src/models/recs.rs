@@ -429,12 +429,11 @@ pub fn top_k(scores: &[f64], k: usize, allowed: impl Fn(u32) -> bool) -> Vec<(u3
         .filter(|&i| allowed(i))
         .map(|i| (i, scores[i as usize]))
         .collect();
-    let better = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if c.len() > k {
-        c.select_nth_unstable_by(k, better);
+        c.select_nth_unstable_by(k, rank_order);
         c.truncate(k);
     }
-    c.sort_unstable_by(better);
+    c.sort_unstable_by(rank_order);
     c
 }
 
@@ -511,9 +510,8 @@ pub fn item_neighbours(seen: &Csr, n_items: usize, similarity: Similarity, k: us
             marked[j as usize] = false;
         }
         touched.clear();
-        let better = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if c.len() > k {
-            c.select_nth_unstable_by(k, better);
+            c.select_nth_unstable_by(k, rank_order);
             c.truncate(k);
         }
         triples.extend(c.into_iter().map(|(j, s)| (i as u32, j, s)));
@@ -757,7 +755,7 @@ impl RecModel {
                     .filter(|(j, _)| **j as usize != i)
                     .map(|(j, s)| (*j, *s))
                     .collect();
-                c.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                c.sort_unstable_by(rank_order);
                 c.truncate(k);
                 Some(c)
             }

@@ -68,6 +68,30 @@ fn class_text(a: &ArrayRef, i: usize) -> Result<String> {
     Ok(s.as_string::<i32>().value(0).to_string())
 }
 
+/// The manifest fields every training path fills the same way (name, type, options, seed,
+/// query, time stamps); callers set the rest with struct update syntax.
+pub(crate) fn base_manifest(req: &TrainRequest, opts: &ModelOptions, started: Instant) -> Manifest {
+    Manifest {
+        format: 1,
+        name: req.name.clone(),
+        version: 0,
+        model_type: opts.model_type.clone(),
+        options: req.options.clone(),
+        features: vec![],
+        label: None,
+        seed: opts.seed,
+        rows: RowCounts::default(),
+        metrics: None,
+        query: req.query_text.clone(),
+        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        training_seconds: started.elapsed().as_secs_f64(),
+        cohort_version: env!("CARGO_PKG_VERSION").to_string(),
+        files: vec![],
+        partition_by: None,
+        partitions: vec![],
+    }
+}
+
 /// Trains and stores a model; returns the manifest written.
 pub async fn train(
     state: &SessionState,
@@ -432,12 +456,21 @@ pub async fn train(
         )
     };
     let fits = fit_groups(groups.len(), &fit_group);
+    // per group: input, train and hold-out rows, in one pass
+    let mut group_rows = vec![RowCounts::default(); groups.len()];
+    for i in 0..n {
+        if let Some(g) = group_of[i] {
+            let r = &mut group_rows[g];
+            r.input += 1;
+            r.train += u64::from(train_rows[i]);
+            r.holdout += u64::from(test_rows[i]);
+        }
+    }
     let mut files = vec![];
     let mut partitions = vec![];
     let mut outs = vec![];
     let mut unseen = 0;
     for ((j, group), fitted) in groups.iter().enumerate().zip(fits) {
-        let in_group = |i: usize| group_of[i] == Some(j);
         // The lowest failing group's error is reported, whatever finished first.
         let fitted = fitted?;
         unseen += fitted.unseen;
@@ -457,12 +490,7 @@ pub async fn train(
         if let Some(g) = group {
             partitions.push(crate::store::PartitionInfo {
                 value: g.clone(),
-                rows: RowCounts {
-                    input: (0..n).filter(|&i| in_group(i)).count() as u64,
-                    train: (0..n).filter(|&i| train_rows[i] && in_group(i)).count() as u64,
-                    holdout: (0..n).filter(|&i| test_rows[i] && in_group(i)).count() as u64,
-                    ..Default::default()
-                },
+                rows: group_rows[j].clone(),
                 metrics: (fitted.out.rows > 0).then(|| StoredMetrics {
                     dataset: dataset.to_string(),
                     rows: fitted.out.rows as u64,
@@ -481,11 +509,6 @@ pub async fn train(
     let n_test = test_rows.iter().filter(|b| **b).count();
 
     let manifest = Manifest {
-        format: 1,
-        name: req.name.clone(),
-        version: 0,
-        model_type: opts.model_type.clone(),
-        options: req.options.clone(),
         features: infos,
         label: label_idx.map(|l| LabelInfo {
             name: schema.field(l).name().clone(),
@@ -498,7 +521,6 @@ pub async fn train(
                 _ => vec![],
             },
         }),
-        seed: opts.seed,
         rows: RowCounts {
             input: n as u64,
             train: n_train as u64,
@@ -508,13 +530,9 @@ pub async fn train(
             unseen_categories: if dataset == "holdout" { unseen } else { 0 },
         },
         metrics,
-        query: req.query_text.clone(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        training_seconds: started.elapsed().as_secs_f64(),
-        cohort_version: env!("CARGO_PKG_VERSION").to_string(),
-        files: vec![],
         partition_by: part_idx.map(|p| schema.field(p).name().clone()),
         partitions,
+        ..base_manifest(&req, &opts, started)
     };
     store.save(manifest, files, req.create_only)
 }

@@ -320,14 +320,8 @@ pub async fn train(
         options.insert("time_unit".into(), time_unit);
     }
     let manifest = Manifest {
-        format: 1,
-        name: req.name.clone(),
-        version: 0,
-        model_type: opts.model_type.clone(),
         options,
         features,
-        label: None,
-        seed: opts.seed,
         rows: RowCounts {
             input: n as u64,
             train: rows_used as u64,
@@ -338,13 +332,7 @@ pub async fn train(
             rows: rows_used as u64,
             values: metrics,
         }),
-        query: req.query_text.clone(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        training_seconds: started.elapsed().as_secs_f64(),
-        cohort_version: env!("CARGO_PKG_VERSION").to_string(),
-        files: vec![],
-        partition_by: None,
-        partitions: vec![],
+        ..super::train::base_manifest(&req, &opts, started)
     };
     store.save(manifest, files, req.create_only)
 }

@@ -300,14 +300,7 @@ pub async fn train(
         },
     ];
     let manifest = Manifest {
-        format: 1,
-        name: req.name.clone(),
-        version: 0,
-        model_type: opts.model_type.clone(),
-        options: req.options.clone(),
         features,
-        label: None,
-        seed: opts.seed,
         rows: RowCounts {
             input: input as u64,
             train: (input - skipped) as u64,
@@ -319,13 +312,7 @@ pub async fn train(
             rows: model.seen.nnz() as u64,
             values: metrics,
         }),
-        query: req.query_text.clone(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        training_seconds: started.elapsed().as_secs_f64(),
-        cohort_version: env!("CARGO_PKG_VERSION").to_string(),
-        files: vec![],
-        partition_by: None,
-        partitions: vec![],
+        ..super::train::base_manifest(&req, &opts, started)
     };
     store.save(manifest, files, req.create_only)
 }
