@@ -31,6 +31,7 @@
 
 pub mod cli;
 pub mod flight;
+pub mod forecast;
 pub mod functions;
 pub mod gen;
 pub mod models;

@@ -54,6 +54,12 @@ impl TableFunctionImpl for MlEvaluate {
         let name = literal_string(exprs, 0, "ml_evaluate", "model")?;
         let model = self.store.load(&name)?;
         let m = &model.manifest;
+        if model.task() == crate::models::Task::Forecast {
+            if exprs.len() == 2 {
+                return plan_err!("ml_evaluate: model '{}' is a forecast model, evaluated by its back-test: ml_evaluate('{}'); score other forecasts with the mase, smape and rmse aggregates", m.name, m.name);
+            }
+            return forecast_backtest(&model);
+        }
         if exprs.len() == 1 {
             let Some(metrics) = &m.metrics else {
                 return plan_err!("ml_evaluate: model '{}' has no stored metrics (it was trained without evaluation rows)", m.name);
@@ -138,6 +144,11 @@ impl TableFunctionImpl for MlEvaluate {
             );
         }
         let scored = scored_sql(&model, &query)?;
+        if model.classes().len() > 2 {
+            let sql = multiclass_sql(&model, &scored)?;
+            let plan = plan_scored(args.session(), &model, "ml_evaluate", &sql)?;
+            return Ok(Arc::new(ViewTable::new(plan, Some(sql))));
+        }
         let sql = format!(
             "SELECT {model} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset, \
                CAST(count(__p) AS BIGINT UNSIGNED) AS rows, \
@@ -154,9 +165,151 @@ impl TableFunctionImpl for MlEvaluate {
     }
 }
 
-/// SQL scoring a binary classifier on a query's rows: columns `__p` (P(positive class)),
-/// `__y` (label is the positive class), `__label` (the label) and `__pred` (the predicted
-/// class), for the rows with a label.
+/// The back-test of a forecast model: an overall row (series NULL: MASE and sMAPE averaged over
+/// the series, RMSE over all back-test points) and one row per series.
+fn forecast_backtest(model: &TrainedModel) -> Result<Arc<dyn TableProvider>> {
+    use datafusion::arrow::array::{Array, AsArray};
+    let m = &model.manifest;
+    let Some(bt) = model.tables.get("backtest.parquet") else {
+        return plan_err!("ml_evaluate: forecast model '{}' has no back-test", m.name);
+    };
+    let col = |n: &str| -> Result<datafusion::arrow::array::ArrayRef> {
+        bt.column_by_name(n).cloned().ok_or_else(|| {
+            datafusion::common::plan_datafusion_err!(
+                "model store: backtest.parquet has no column '{n}'"
+            )
+        })
+    };
+    let cast = |a: datafusion::arrow::array::ArrayRef,
+                t: &DataType|
+     -> Result<datafusion::arrow::array::ArrayRef> {
+        Ok(datafusion::arrow::compute::cast(&a, t)?)
+    };
+    let series = cast(col("series")?, &DataType::Utf8)?;
+    let method = cast(col("method")?, &DataType::Utf8)?;
+    let rows = cast(col("rows")?, &DataType::UInt64)?;
+    let num = |n: &str| -> Result<datafusion::arrow::array::ArrayRef> {
+        cast(col(n)?, &DataType::Float64)
+    };
+    let (mase, smape, rmse) = (num("mase")?, num("smape")?, num("rmse")?);
+    let k = bt.num_rows();
+    let overall = m.metrics.as_ref();
+    let get = |key: &str| overall.and_then(|x| x.values.get(key).copied().flatten());
+    let mut s_col: Vec<Option<String>> = vec![None];
+    let mut m_col: Vec<Option<String>> = vec![None];
+    let mut r_col: Vec<u64> = vec![overall.map_or(0, |x| x.rows)];
+    let mut mase_c = vec![get("mase")];
+    let mut smape_c = vec![get("smape")];
+    let mut rmse_c = vec![get("rmse")];
+    let (series, method) = (series.as_string::<i32>(), method.as_string::<i32>());
+    let rows = rows.as_primitive::<datafusion::arrow::datatypes::UInt64Type>();
+    let f = |a: &datafusion::arrow::array::ArrayRef, i: usize| {
+        let a = a.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        a.is_valid(i).then(|| a.value(i))
+    };
+    for i in 0..k {
+        s_col.push(Some(series.value(i).to_string()));
+        m_col.push(method.is_valid(i).then(|| method.value(i).to_string()));
+        r_col.push(rows.value(i));
+        mase_c.push(f(&mase, i));
+        smape_c.push(f(&smape, i));
+        rmse_c.push(f(&rmse, i));
+    }
+    let n = k + 1;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("model", DataType::Utf8, false),
+        Field::new("version", DataType::UInt64, false),
+        Field::new("dataset", DataType::Utf8, false),
+        Field::new("series", DataType::Utf8, true),
+        Field::new("method", DataType::Utf8, true),
+        Field::new("rows", DataType::UInt64, false),
+        Field::new("mase", DataType::Float64, true),
+        Field::new("smape", DataType::Float64, true),
+        Field::new("rmse", DataType::Float64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(StringArray::from(vec![m.name.clone(); n])),
+            Arc::new(UInt64Array::from(vec![m.version; n])),
+            Arc::new(StringArray::from(vec!["backtest"; n])),
+            Arc::new(StringArray::from(s_col)),
+            Arc::new(StringArray::from(m_col)),
+            Arc::new(UInt64Array::from(r_col)),
+            Arc::new(Float64Array::from(mase_c)),
+            Arc::new(Float64Array::from(smape_c)),
+            Arc::new(Float64Array::from(rmse_c)),
+        ],
+    )?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+/// The SQL type of a classifier's label (as `predict` returns it).
+fn label_sql_type(model: &TrainedModel) -> &'static str {
+    match model.predict_type() {
+        DataType::Boolean => "BOOLEAN",
+        DataType::Int64 => "BIGINT",
+        DataType::Float64 => "DOUBLE",
+        _ => "VARCHAR",
+    }
+}
+
+/// The metrics of a classifier with three or more classes over [`scored_sql`]'s rows, as
+/// scikit-learn's macro averages (the same definitions as the metrics stored at training):
+/// per class, precision, recall and F1 of "is this class" (0 where undefined) and the
+/// one-vs-rest AUC of that class's probability, averaged over the classes; accuracy and
+/// log loss over the rows.
+fn multiclass_sql(model: &TrainedModel, scored: &str) -> Result<String> {
+    let m = &model.manifest;
+    let classes = model.classes();
+    let k = classes.len();
+    let t = label_sql_type(model);
+    let lit = |c: &str| format!("CAST({} AS {t})", quote_str(c));
+    let per = |f: &dyn Fn(&str) -> String| -> String {
+        classes.iter().map(|c| f(c)).collect::<Vec<_>>().join(" + ")
+    };
+    let precision = per(&|c| {
+        format!(
+            "coalesce(precision_score(__pred = {l}, __label = {l}), 0.0)",
+            l = lit(c)
+        )
+    });
+    let recall = per(&|c| {
+        format!(
+            "coalesce(recall_score(__pred = {l}, __label = {l}), 0.0)",
+            l = lit(c)
+        )
+    });
+    let f1 = per(&|c| {
+        format!(
+            "coalesce(f1_score(__pred = {l}, __label = {l}), 0.0)",
+            l = lit(c)
+        )
+    });
+    let auc = per(&|c| {
+        format!(
+            "roc_auc(__p[{name}], __label = {l})",
+            name = quote_str(c),
+            l = lit(c)
+        )
+    });
+    let p_true = classes
+        .iter()
+        .map(|c| format!("WHEN {} THEN __p[{}]", lit(c), quote_str(c)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(format!(
+        "SELECT {model} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset,            CAST(count(__p) AS BIGINT UNSIGNED) AS rows,            avg(CASE WHEN __p IS NULL THEN NULL WHEN __pred = __label THEN 1.0 ELSE 0.0 END) AS accuracy,            ({precision}) / {k}.0 AS precision, ({recall}) / {k}.0 AS recall, ({f1}) / {k}.0 AS f1_score,            ({auc}) / {k}.0 AS roc_auc,            avg(CASE WHEN __p IS NULL THEN NULL ELSE -ln(least(greatest(coalesce(CASE __label {p_true} END, 0.0), {eps:e}), 1.0 - {eps:e})) END) AS log_loss,            CAST(count(*) - count(__p) AS BIGINT UNSIGNED) AS unscored          FROM ({scored}) AS scored",
+        model = quote_str(&m.name),
+        version = m.version,
+        eps = f64::EPSILON,
+    ))
+}
+
+/// SQL scoring a classifier on a query's rows, for the rows with a label: `__p` (P(positive
+/// class); a struct of class probabilities for three or more classes), `__y` (binary only:
+/// the label is the positive class), `__label` (the label) and `__pred` (the predicted
+/// class).
 pub(crate) fn scored_sql(model: &TrainedModel, query: &str) -> Result<String> {
     let m = &model.manifest;
     if !model.is_classifier() {
@@ -170,29 +323,27 @@ pub(crate) fn scored_sql(model: &TrainedModel, query: &str) -> Result<String> {
     let Some(label) = &m.label else {
         return plan_err!("model '{}' has no label to evaluate against", m.name);
     };
-    let [_, positive] = label.classes.as_slice() else {
-        return plan_err!("model '{}' is not a binary classifier", m.name);
-    };
     let features: Vec<String> = model
         .feature_names()
         .iter()
         .map(|f| quote_ident(f))
         .collect();
-    let sql_type = match model.predict_type() {
-        DataType::Boolean => "BOOLEAN",
-        DataType::Int64 => "BIGINT",
-        DataType::Float64 => "DOUBLE",
-        _ => "VARCHAR",
+    let sql_type = label_sql_type(model);
+    let is_positive = match label.classes.as_slice() {
+        [_, positive] => format!(
+            "CAST({label} AS {sql_type}) = CAST({positive} AS {sql_type}) AS __y, ",
+            label = quote_ident(&label.name),
+            positive = quote_str(positive)
+        ),
+        _ => String::new(),
     };
     Ok(format!(
-        "SELECT predict_proba({name}, {features}) AS __p, \
-                CAST({label} AS {sql_type}) = CAST({positive} AS {sql_type}) AS __y, \
-                CAST({label} AS {sql_type}) AS __label, predict({name}, {features}) AS __pred \
+        "SELECT predict_proba({name}, {features}) AS __p, {is_positive}\
+                CAST({label} AS {sql_type}) AS __label, CAST(predict({name}, {features}) AS {sql_type}) AS __pred \
          FROM {from} WHERE {label} IS NOT NULL",
         name = quote_str(&m.name),
         features = features.join(", "),
         label = quote_ident(&label.name),
-        positive = quote_str(positive),
         from = from_item(query),
     ))
 }

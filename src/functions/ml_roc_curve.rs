@@ -106,6 +106,10 @@ impl TableFunctionImpl for MlRocCurve {
                 let name = literal_string(e, 0, NAME, "model")?;
                 let query = literal_string(e, 1, NAME, "query")?;
                 let model = self.store.load(&name)?;
+                let k = model.classes().len();
+                if k > 2 {
+                    return plan_err!("{NAME}: model '{name}' has {k} classes; a ROC curve is for a binary score — for one class against the rest use {NAME}('SELECT predict_proba(...)[''class''] AS score, label = ''class'' AS is_class FROM ...', 'score', 'is_class')");
+                }
                 let sql = format!(
                     "SELECT __p AS score, __y AS label FROM ({}) AS scored",
                     scored_sql(&model, &query).map_err(|err| datafusion::common::plan_datafusion_err!("{NAME}: {err}"))?

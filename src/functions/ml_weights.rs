@@ -1,4 +1,5 @@
-//! `ml_weights('model')`: the weights of a linear model (odds ratios for logistic regression).
+//! `ml_weights('model')`: the weights of a linear model (odds ratios for logistic regression; a
+//! multinomial logistic model lists class, feature, weight: one weight vector per class).
 
 use std::sync::Arc;
 
@@ -80,6 +81,10 @@ impl TableFunctionImpl for MlWeights {
 /// The weights of one (sub-)model: feature, weight, odds_ratio.
 fn weights_table(model: &TrainedModel) -> Result<RecordBatch> {
     let name = &model.manifest.name;
+    if let ModelParams::MultiLogistic(w) = &model.params {
+        // one row per (class, term), as stored
+        return w.to_batch(&model.preprocess.feature_names(), model.classes());
+    }
     let logistic = matches!(model.params, ModelParams::Logistic(_));
     let (features, weights) = match &model.params {
             ModelParams::Logistic(p) | ModelParams::Linear(p) => {
@@ -98,9 +103,13 @@ fn weights_table(model: &TrainedModel) -> Result<RecordBatch> {
             ModelParams::Trees(_) => {
                 return plan_err!("ml_weights: model '{name}' is a tree model; see ml_feature_importance('{name}') (the nodes are in its nodes.parquet)")
             }
+            ModelParams::Forecast(_) => {
+                return plan_err!("ml_weights: model '{name}' is a forecast model; its per-series parameters are in its forecast.parquet, and ml_evaluate('{name}') gives the back-test")
+            }
             ModelParams::Recs(_) => {
                 return plan_err!("ml_weights: model '{name}' is a {} recommendation model; its factors and neighbours are in its Parquet files, and recommend('{name}', k) / similar_items('{name}', item, k) use them", model.manifest.model_type)
             }
+            ModelParams::MultiLogistic(_) => unreachable_weights(name)?,
             ModelParams::NaiveBayes(_) | ModelParams::Mlp(_) => {
                 return plan_err!("ml_weights: model '{name}' is a {} model, which has no weights per feature; ml_weights covers logistic_regression, linear_regression, bgnbd and gamma_gamma", model.manifest.model_type)
             }
@@ -120,4 +129,8 @@ fn weights_table(model: &TrainedModel) -> Result<RecordBatch> {
             Arc::new(Float64Array::from(odds)),
         ],
     )?)
+}
+
+fn unreachable_weights(name: &str) -> Result<(Vec<String>, Vec<f64>)> {
+    plan_err!("ml_weights: internal error: model '{name}' has class weights")
 }

@@ -8,6 +8,7 @@ pub mod ecommerce;
 pub mod expected_avg_value;
 pub mod expected_purchases;
 pub mod features;
+pub mod forecast;
 pub mod metrics;
 pub mod ml_centroids;
 pub mod ml_confusion_matrix;
@@ -180,6 +181,10 @@ pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn Ta
             ))),
         ),
         (
+            "forecast",
+            Arc::new(forecast::Forecast::new(Arc::clone(store))),
+        ),
+        (
             "ml_confusion_matrix",
             Arc::new(ml_confusion_matrix::MlConfusionMatrix::new(Arc::clone(
                 store,
@@ -207,7 +212,7 @@ mod tests {
         for f in window_functions() {
             docs.push((f.name().to_string(), f.documentation().cloned()));
         }
-        assert_eq!(docs.len(), 35, "scalar, aggregate and window functions");
+        assert_eq!(docs.len(), 38, "scalar, aggregate and window functions");
         for (name, doc) in docs {
             let doc = doc.unwrap_or_else(|| panic!("{name} has no documentation"));
             assert!(

@@ -161,6 +161,14 @@ impl PredictFunc {
                 model.manifest.name
             );
         }
+        if model.task() == crate::models::Task::Forecast {
+            return plan_err!(
+                "{}: model '{}' is a forecast model; use SELECT * FROM forecast('{}'[, horizon][, level])",
+                self.name(),
+                model.manifest.name,
+                model.manifest.name
+            );
+        }
         if model.task() == crate::models::Task::Lifetime {
             return plan_err!(
                 "{}: model '{}' is a {} model; score it with expected_purchases, prob_alive, expected_avg_value or clv",
@@ -180,6 +188,7 @@ impl PredictFunc {
             && !matches!(
                 model.params,
                 crate::models::ModelParams::Logistic(_)
+                    | crate::models::ModelParams::MultiLogistic(_)
                     | crate::models::ModelParams::Linear(_)
                     | crate::models::ModelParams::Trees(_)
             )
@@ -250,7 +259,7 @@ impl ScalarUDFImpl for PredictFunc {
             }
         };
         let dt = match self.mode {
-            Mode::Proba => DataType::Float64,
+            Mode::Proba => model.proba_type(),
             Mode::Class => model.predict_type(),
             Mode::Explain => explain_type(),
         };
@@ -323,7 +332,7 @@ impl ScalarUDFImpl for PredictFunc {
             .map(|&i| args.args[i + 1].to_array(args.number_rows))
             .collect::<Result<_>>()?;
         let out: ArrayRef = match self.mode {
-            Mode::Proba => Arc::new(model.predict_proba(&columns)?),
+            Mode::Proba => model.predict_proba(&columns)?,
             Mode::Class => model.predict(&columns)?,
             Mode::Explain => model.route(&columns, &explain_array)?,
         };
@@ -338,7 +347,7 @@ impl ScalarUDFImpl for PredictFunc {
             Mode::Explain => EXPLAIN.get_or_init(|| {
                 Documentation::builder(
                     DOC_SECTION_OTHER,
-                    "Explains a prediction as a list of (feature, contribution) structs that sum to it exactly: for logistic regression the first term is (intercept) and the terms sum to the logit; for linear regression they sum to the prediction; for decision trees and random forests the first term is (base), the training positive rate, and the path contributions sum to P(positive). Features are the preprocessed ones (scaled, one-hot as col=category). Arguments bind by column name as for predict; NULL when a feature is NULL and not imputed.",
+                    "Explains a prediction as a list of (feature, contribution) structs that sum to it exactly: for logistic regression the first term is (intercept) and the terms sum to the logit; for linear regression they sum to the prediction; for decision trees and random forests the first term is (base), the training positive rate, and the path contributions sum to P(positive). For a label with three or more classes the terms explain the predicted class (its logit, or its probability for trees). Features are the preprocessed ones (scaled, one-hot as col=category). Arguments bind by column name as for predict; NULL when a feature is NULL and not imputed.",
                     "explain_predict(model, feature1[, ..., featureN])",
                 )
                 .with_sql_example("SELECT customer_id, unnest(explain_predict('churn', recency_days, frequency, monetary)) AS term FROM customer_features LIMIT 8;")
@@ -349,7 +358,7 @@ impl ScalarUDFImpl for PredictFunc {
             Mode::Class => PREDICT.get_or_init(|| {
                 Documentation::builder(
                     DOC_SECTION_OTHER,
-                    "Scores rows with a stored model and returns the prediction: the class (in the label's type, threshold 0.5) for classifiers, the value (DOUBLE) for linear regression, the cluster id (BIGINT) for k-means. Feature arguments bind to the model's features by column name; a missing or extra feature is a plan error listing the expected ones. NULL in a feature gives NULL unless the model imputes NULLs.",
+                    "Scores rows with a stored model and returns the prediction: the class (in the label's type; the most likely class, for a binary label P(positive) >= 0.5) for classifiers, the value (DOUBLE) for linear regression, the cluster id (BIGINT) for k-means. Feature arguments bind to the model's features by column name; a missing or extra feature is a plan error listing the expected ones. NULL in a feature gives NULL unless the model imputes NULLs.",
                     "predict(model, feature1[, ..., featureN])",
                 )
                 .with_sql_example("SELECT customer_id, predict('churn', recency_days, frequency, monetary) FROM customer_features;")
@@ -360,7 +369,7 @@ impl ScalarUDFImpl for PredictFunc {
             Mode::Proba => PROBA.get_or_init(|| {
                 Documentation::builder(
                     DOC_SECTION_OTHER,
-                    "Scores rows with a stored classifier and returns P(positive class) as a double. Arguments bind by column name as for predict. NULL features give NULL unless the model imputes; NaN features give NaN.",
+                    "Scores rows with a stored classifier: for a binary label P(positive class) as a double; for three or more classes a struct with one double per class, named by the class (predict_proba(...)['gold']). Arguments bind by column name as for predict. NULL features give NULL unless the model imputes; NaN features give NaN.",
                     "predict_proba(model, feature1[, ..., featureN])",
                 )
                 .with_sql_example("SELECT customer_id, predict_proba('churn', recency_days, frequency, monetary) AS p FROM customer_features ORDER BY p DESC LIMIT 10;")

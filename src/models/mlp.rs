@@ -1,5 +1,6 @@
-//! A multilayer perceptron for binary labels: dense ReLU layers (`hidden_units = '64,32'`), a
-//! sigmoid output, binary cross-entropy, Adam (`learning_rate` 0.001, β1 0.9, β2 0.999, ε 1e-7 as
+//! A multilayer perceptron classifier: dense ReLU layers (`hidden_units = '64,32'`), a sigmoid
+//! output and binary cross-entropy for a binary label (softmax and categorical cross-entropy
+//! for three or more classes), Adam (`learning_rate` 0.001, β1 0.9, β2 0.999, ε 1e-7 as
 //! Keras), mini-batches (`batch_size` 32) for `epochs` (50), and a `validation_split` (0.2) of
 //! the training rows held back to report validation loss and accuracy per epoch.
 //!
@@ -16,12 +17,13 @@ use datafusion::arrow::array::{AsArray, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
 use datafusion::common::{exec_datafusion_err, exec_err, plan_err, Result};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::logistic::sigmoid;
+use super::naive_bayes::softmax_into;
 use super::options::ModelOptions;
 
 /// Options of `type = 'mlp'`.
@@ -113,45 +115,74 @@ fn relu(x: f64) -> f64 {
     x.max(0.0)
 }
 
-fn bce(p: f64, y: bool) -> f64 {
-    let p = p.clamp(EPS, 1.0 - EPS);
-    if y {
-        -p.ln()
-    } else {
-        -(1.0 - p).ln()
+/// Cross-entropy of a row's class probabilities for class `y` (clipped as Keras).
+fn cross_entropy(p: ArrayView1<f64>, y: usize) -> f64 {
+    -p[y].clamp(EPS, 1.0 - EPS).ln()
+}
+
+/// The predicted class of a row of probabilities: the most likely, the positive class of a
+/// binary label from 0.5 up.
+pub fn argmax(p: ArrayView1<f64>) -> usize {
+    if p.len() == 2 {
+        return usize::from(p[1] >= 0.5);
     }
+    let mut best = 0;
+    for (c, v) in p.iter().enumerate() {
+        if *v > p[best] {
+            best = c;
+        }
+    }
+    best
 }
 
 impl Mlp {
-    /// Activations of every layer (the input first, the output probability last).
+    /// Activations of every layer (the input first, the output last: one sigmoid unit for a
+    /// binary label, a softmax over the classes otherwise).
     fn forward(&self, x: &Array2<f64>) -> Vec<Array2<f64>> {
         let mut acts = vec![x.clone()];
         for (l, layer) in self.layers.iter().enumerate() {
-            let z = acts[l].dot(&layer.w) + &layer.b;
-            let a = if l + 1 == self.layers.len() {
-                z.mapv(sigmoid)
+            let mut z = acts[l].dot(&layer.w) + &layer.b;
+            if l + 1 < self.layers.len() {
+                z.mapv_inplace(relu);
+            } else if z.ncols() == 1 {
+                z.mapv_inplace(sigmoid);
             } else {
-                z.mapv(relu)
-            };
-            acts.push(a);
+                for mut row in z.rows_mut() {
+                    let v = row.to_vec();
+                    softmax_into(&v, row.view_mut());
+                }
+            }
+            acts.push(z);
         }
         acts
     }
 
-    /// P(positive class) per row.
-    pub fn probabilities(&self, x: &Array2<f64>) -> Vec<f64> {
-        self.forward(x)
-            .last()
-            .map(|a| a.column(0).to_vec())
-            .unwrap_or_default()
+    /// Class probabilities per row (rows × classes).
+    pub fn class_probabilities(&self, x: &Array2<f64>) -> Array2<f64> {
+        let out = self
+            .forward(x)
+            .pop()
+            .unwrap_or_else(|| Array2::zeros((x.nrows(), 1)));
+        if out.ncols() == 1 {
+            let mut two = Array2::zeros((out.nrows(), 2));
+            for (i, p) in out.column(0).iter().enumerate() {
+                two[[i, 0]] = 1.0 - p;
+                two[[i, 1]] = *p;
+            }
+            return two;
+        }
+        out
     }
 
-    fn evaluate(&self, x: &Array2<f64>, y: &[bool]) -> (f64, f64) {
-        let p = self.probabilities(x);
-        let n = p.len().max(1) as f64;
-        let loss = p.iter().zip(y).map(|(&p, &y)| bce(p, y)).sum::<f64>() / n;
-        let acc = p.iter().zip(y).filter(|(&p, &y)| (p >= 0.5) == y).count() as f64 / n;
-        (loss, acc)
+    fn evaluate(&self, x: &Array2<f64>, y: &[u32]) -> (f64, f64) {
+        let p = self.class_probabilities(x);
+        let n = p.nrows().max(1) as f64;
+        let (mut loss, mut correct) = (0.0, 0usize);
+        for (row, &c) in p.rows().into_iter().zip(y) {
+            loss += cross_entropy(row, c as usize);
+            correct += usize::from(argmax(row) == c as usize);
+        }
+        (loss / n, correct as f64 / n)
     }
 }
 
@@ -161,8 +192,9 @@ struct Adam {
     t: i32,
 }
 
-/// Trains a network; rows are in canonical order, so with the seed the result is fixed.
-pub fn fit(x: &Array2<f64>, y: &[bool], hyper: &MlpHyper, seed: u64) -> Result<Mlp> {
+/// Trains a network on class indices below `classes`; rows are in canonical order, so with
+/// the seed the result is fixed.
+pub fn fit(x: &Array2<f64>, y: &[u32], classes: usize, hyper: &MlpHyper, seed: u64) -> Result<Mlp> {
     let (n, p) = x.dim();
     if n == 0 {
         return exec_err!("CREATE MODEL: mlp has no training rows");
@@ -170,7 +202,8 @@ pub fn fit(x: &Array2<f64>, y: &[bool], hyper: &MlpHyper, seed: u64) -> Result<M
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut sizes = vec![p];
     sizes.extend(&hyper.hidden);
-    sizes.push(1);
+    let outputs = if classes == 2 { 1 } else { classes };
+    sizes.push(outputs);
     let layers: Vec<Layer> = sizes
         .windows(2)
         .map(|w| {
@@ -194,7 +227,7 @@ pub fn fit(x: &Array2<f64>, y: &[bool], hyper: &MlpHyper, seed: u64) -> Result<M
     train.sort_unstable();
     let mut val_rows = val.to_vec();
     val_rows.sort_unstable();
-    let (xv, yv): (Array2<f64>, Vec<bool>) = (
+    let (xv, yv): (Array2<f64>, Vec<u32>) = (
         x.select(Axis(0), &val_rows),
         val_rows.iter().map(|&i| y[i]).collect(),
     );
@@ -217,22 +250,30 @@ pub fn fit(x: &Array2<f64>, y: &[bool], hyper: &MlpHyper, seed: u64) -> Result<M
         let (mut loss_sum, mut correct) = (0.0, 0usize);
         for batch in train.chunks(hyper.batch_size) {
             let xb = x.select(Axis(0), batch);
-            let yb: Array1<f64> = batch
-                .iter()
-                .map(|&i| if y[i] { 1.0 } else { 0.0 })
-                .collect();
             let acts = net.forward(&xb);
-            let out = acts
-                .last()
-                .map(|a| a.column(0).to_owned())
-                .unwrap_or_default();
-            for (&p, &t) in out.iter().zip(yb.iter()) {
-                loss_sum += bce(p, t == 1.0);
-                correct += usize::from((p >= 0.5) == (t == 1.0));
-            }
-            // gradient of the mean cross-entropy w.r.t. the output logit: (p - y) / batch
+            let Some(out) = acts.last() else {
+                return exec_err!("CREATE MODEL: mlp has no layers");
+            };
+            // gradient of the mean cross-entropy w.r.t. the output logits: (p - onehot(y)) / batch
+            // (for the single sigmoid unit of a binary label: p - y)
             let bsz = batch.len() as f64;
-            let mut delta: Array2<f64> = ((&out - &yb) / bsz).insert_axis(Axis(1));
+            let mut delta = out.clone();
+            for (r, &i) in batch.iter().enumerate() {
+                let c = y[i] as usize;
+                if outputs == 1 {
+                    let p = out[[r, 0]];
+                    let pc = p.clamp(EPS, 1.0 - EPS);
+                    loss_sum += if c == 1 { -pc.ln() } else { -(1.0 - pc).ln() };
+                    correct += usize::from(usize::from(p >= 0.5) == c);
+                    delta[[r, 0]] -= c as f64;
+                } else {
+                    let row = out.row(r);
+                    loss_sum += cross_entropy(row, c);
+                    correct += usize::from(argmax(row) == c);
+                    delta[[r, c]] -= 1.0;
+                }
+            }
+            delta.mapv_inplace(|d| d / bsz);
             adam.t += 1;
             let (c1, c2) = (1.0 - b1.powi(adam.t), 1.0 - b2.powi(adam.t));
             for l in (0..net.layers.len()).rev() {
@@ -341,8 +382,9 @@ impl Mlp {
         )?)
     }
 
-    /// Restores the layers written by [`Mlp::to_batch`] for `width` inputs.
-    pub fn from_batch(batch: &RecordBatch, width: usize) -> Result<Self> {
+    /// Restores the layers written by [`Mlp::to_batch`] for `width` inputs and `classes`
+    /// classes.
+    pub fn from_batch(batch: &RecordBatch, width: usize, classes: usize) -> Result<Self> {
         let col = |name: &str| {
             batch.column_by_name(name).ok_or_else(|| {
                 exec_datafusion_err!("model store: mlp.parquet has no column '{name}'")
@@ -367,8 +409,13 @@ impl Mlp {
             s.0 = s.0.max((input[r] + 1).max(0) as usize);
             s.1 = s.1.max(output[r] as usize + 1);
         }
-        if shapes.first().is_some_and(|s| s.0 != width) || shapes.last().is_some_and(|s| s.1 != 1) {
-            return exec_err!("model store: mlp.parquet does not fit the model's {width} features");
+        let outputs = if classes == 2 { 1 } else { classes };
+        if shapes.first().is_none_or(|s| s.0 != width)
+            || shapes.last().is_none_or(|s| s.1 != outputs)
+            || input.iter().chain(&output).any(|&v| v < -1)
+            || output.iter().any(|&v| v < 0)
+        {
+            return exec_err!("model store: mlp.parquet does not fit the model's {width} features and {classes} classes");
         }
         let mut layers: Vec<Layer> = shapes
             .iter()
@@ -400,7 +447,9 @@ mod tests {
     #[test]
     fn learns_xor_deterministically() {
         let x = Array2::from_shape_fn((200, 2), |(i, j)| if (i >> j) & 1 == 1 { 1.0 } else { 0.0 });
-        let y: Vec<bool> = (0..200).map(|i| (i & 1) != ((i >> 1) & 1)).collect();
+        let y: Vec<u32> = (0..200)
+            .map(|i| u32::from((i & 1) != ((i >> 1) & 1)))
+            .collect();
         let h = MlpHyper {
             hidden: vec![16, 8],
             learning_rate: 0.01,
@@ -408,18 +457,56 @@ mod tests {
             batch_size: 16,
             validation_split: 0.1,
         };
-        let a = fit(&x, &y, &h, 7).unwrap();
-        let b = fit(&x, &y, &h, 7).unwrap();
+        let a = fit(&x, &y, 2, &h, 7).unwrap();
+        let b = fit(&x, &y, 2, &h, 7).unwrap();
         assert_eq!(a, b);
-        let p = a.probabilities(&x);
+        let p = a.class_probabilities(&x);
         let acc = p
-            .iter()
+            .rows()
+            .into_iter()
             .zip(&y)
-            .filter(|(p, y)| (**p >= 0.5) == **y)
+            .filter(|(p, y)| argmax(p.view()) == **y as usize)
             .count();
         assert_eq!(acc, 200, "XOR not learned: {:?}", a.history.last());
         assert!(a.history.last().unwrap().val_accuracy == Some(1.0));
-        let back = Mlp::from_batch(&a.to_batch().unwrap(), 2).unwrap();
-        assert_eq!(back.probabilities(&x), p);
+        let back = Mlp::from_batch(&a.to_batch().unwrap(), 2, 2).unwrap();
+        assert_eq!(back.class_probabilities(&x), p);
+    }
+
+    #[test]
+    fn softmax_learns_three_classes() {
+        // class = which of three bands x0 falls in (x1 is noise)
+        let x = Array2::from_shape_fn((300, 2), |(i, j)| {
+            if j == 0 {
+                (i % 30) as f64 / 10.0 - 1.5
+            } else {
+                ((i * 7) % 13) as f64 / 13.0
+            }
+        });
+        let y: Vec<u32> = (0..300).map(|i| ((i % 30) / 10) as u32).collect();
+        let h = MlpHyper {
+            hidden: vec![16],
+            learning_rate: 0.01,
+            epochs: 200,
+            batch_size: 16,
+            validation_split: 0.0,
+        };
+        let a = fit(&x, &y, 3, &h, 3).unwrap();
+        assert_eq!(a, fit(&x, &y, 3, &h, 3).unwrap());
+        let p = a.class_probabilities(&x);
+        assert_eq!(p.ncols(), 3);
+        for row in p.rows() {
+            assert!((row.sum() - 1.0).abs() < 1e-12);
+        }
+        let acc = p
+            .rows()
+            .into_iter()
+            .zip(&y)
+            .filter(|(p, y)| argmax(p.view()) == **y as usize)
+            .count();
+        assert!(acc >= 290, "three bands not learned: {acc}/300");
+        let back = Mlp::from_batch(&a.to_batch().unwrap(), 2, 3).unwrap();
+        assert_eq!(back.class_probabilities(&x), p);
+        assert!(Mlp::from_batch(&a.to_batch().unwrap(), 2, 2).is_err());
     }
 }

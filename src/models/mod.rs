@@ -8,6 +8,7 @@
 
 pub mod clv;
 pub mod features;
+pub mod forecast_model;
 pub mod kmeans;
 pub mod linear;
 pub mod logistic;
@@ -17,6 +18,7 @@ pub mod options;
 pub mod recs;
 pub mod train;
 mod train_clv;
+pub mod train_forecast;
 pub mod train_recs;
 pub mod tree;
 
@@ -50,6 +52,7 @@ pub fn type_options(model_type: &str) -> &'static [&'static str] {
         "item_knn" => recs::ITEM_KNN_OPTIONS,
         "als" => recs::ALS_OPTIONS,
         "repeat_aware" => recs::REPEAT_AWARE_OPTIONS,
+        "forecast" => train_forecast::OPTIONS,
         _ => &[],
     }
 }
@@ -57,7 +60,8 @@ pub fn type_options(model_type: &str) -> &'static [&'static str] {
 /// What a model type learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
-    /// A binary label: `predict` gives the class, `predict_proba` P(positive).
+    /// A class label: `predict` gives the class, `predict_proba` P(positive) for two classes
+    /// and a struct of every class's probability for more.
     Classification,
     /// A numeric label: `predict` gives the value.
     Regression,
@@ -67,6 +71,8 @@ pub enum Task {
     Lifetime,
     /// (user, item) interactions, scored by `recommend` and `similar_items`.
     Recommendation,
+    /// Time series, extrapolated by `forecast`.
+    Forecast,
 }
 
 /// The task of a model type.
@@ -76,6 +82,7 @@ pub fn task(model_type: &str) -> Task {
         "kmeans" => Task::Clustering,
         "bgnbd" | "gamma_gamma" => Task::Lifetime,
         t if recs::is_recommender(t) => Task::Recommendation,
+        "forecast" => Task::Forecast,
         _ => Task::Classification,
     }
 }
@@ -85,14 +92,16 @@ pub fn task(model_type: &str) -> Task {
 pub enum ModelParams {
     /// Binary logistic regression.
     Logistic(Weights),
+    /// Multinomial logistic regression (three or more classes).
+    MultiLogistic(logistic::MultiWeights),
     /// Linear regression.
     Linear(Weights),
     /// k-means centroids.
     KMeans(kmeans::Centroids),
     /// A decision tree (a forest of one) or a random forest.
     Trees(tree::Forest),
-    /// Gaussian naive Bayes.
-    NaiveBayes(naive_bayes::GaussianNb),
+    /// Gaussian or multinomial naive Bayes.
+    NaiveBayes(naive_bayes::NaiveBayes),
     /// A multilayer perceptron.
     Mlp(mlp::Mlp),
     /// BG/NBD purchase model; `periods_per_month` is 4.345 for weeks, 30 for days.
@@ -106,14 +115,24 @@ pub enum ModelParams {
     GammaGamma(clv::GammaGamma),
     /// A recommendation model.
     Recs(Box<recs::RecModel>),
+    /// A forecast model (one fitted model per series).
+    Forecast(Box<forecast_model::ForecastModel>),
 }
 
 impl ModelParams {
-    /// The parameter files of a feature-based model, named as in the store.
-    pub fn files(&self, names: &[String]) -> Result<Vec<(String, RecordBatch)>> {
+    /// The parameter files of a feature-based model, named as in the store (`classes`: the
+    /// label's classes of a classifier).
+    pub fn files(
+        &self,
+        names: &[String],
+        classes: &[String],
+    ) -> Result<Vec<(String, RecordBatch)>> {
         Ok(match self {
             ModelParams::Logistic(w) | ModelParams::Linear(w) => {
                 vec![("weights.parquet".into(), w.to_batch(names)?)]
+            }
+            ModelParams::MultiLogistic(w) => {
+                vec![("weights.parquet".into(), w.to_batch(names, classes)?)]
             }
             ModelParams::KMeans(c) => vec![("centroids.parquet".into(), c.to_batch(names)?)],
             ModelParams::Trees(f) => vec![("nodes.parquet".into(), f.to_batch(names)?)],
@@ -124,16 +143,27 @@ impl ModelParams {
             ],
             ModelParams::BgNbd { .. } | ModelParams::GammaGamma(_) => vec![],
             ModelParams::Recs(m) => train_recs::model_files(m)?,
+            ModelParams::Forecast(m) => vec![("forecast.parquet".into(), m.to_batch()?)],
         })
     }
 
-    /// P(positive class) of preprocessed rows, for classifiers.
-    pub fn probabilities(&self, x: &Array2<f64>) -> Option<Vec<f64>> {
+    /// Class probabilities of preprocessed rows (rows × classes, in class order), for
+    /// classifiers.
+    pub fn class_probabilities(&self, x: &Array2<f64>) -> Option<Array2<f64>> {
         Some(match self {
-            ModelParams::Logistic(w) => w.probabilities(x),
-            ModelParams::Trees(f) => f.probabilities(x),
-            ModelParams::NaiveBayes(m) => m.probabilities(x),
-            ModelParams::Mlp(m) => m.probabilities(x),
+            ModelParams::Logistic(w) => {
+                let p = w.probabilities(x);
+                let mut out = Array2::zeros((p.len(), 2));
+                for (i, p) in p.into_iter().enumerate() {
+                    out[[i, 0]] = 1.0 - p;
+                    out[[i, 1]] = p;
+                }
+                out
+            }
+            ModelParams::MultiLogistic(w) => w.class_probabilities(x),
+            ModelParams::Trees(f) => f.class_probabilities(x),
+            ModelParams::NaiveBayes(m) => m.class_probabilities(x),
+            ModelParams::Mlp(m) => m.class_probabilities(x),
             _ => return None,
         })
     }
@@ -183,6 +213,19 @@ impl TrainedModel {
                 &manifest,
                 file(&files, "params.parquet", &manifest.name)?,
             )?;
+            return Ok(Self {
+                manifest,
+                preprocess: Preprocessor { columns: vec![] },
+                params,
+                tables: files,
+                partition: None,
+            });
+        }
+        if manifest.model_type == "forecast" {
+            let params = ModelParams::Forecast(Box::new(train_forecast::load(
+                &manifest,
+                file(&files, "forecast.parquet", &manifest.name)?,
+            )?));
             return Ok(Self {
                 manifest,
                 preprocess: Preprocessor { columns: vec![] },
@@ -247,7 +290,23 @@ impl TrainedModel {
         let names = preprocess.feature_names();
         let width = names.len();
         let m = &manifest.name;
+        let classes: Vec<String> = manifest
+            .label
+            .as_ref()
+            .map(|l| l.classes.clone())
+            .unwrap_or_default();
+        let k = classes.len();
+        if task(&manifest.model_type) == Task::Classification && k < 2 {
+            return plan_err!("model store: classifier '{m}' lists {k} classes");
+        }
         let params = match manifest.model_type.as_str() {
+            "logistic_regression" if k > 2 => {
+                ModelParams::MultiLogistic(logistic::MultiWeights::from_batch(
+                    file(&files, "weights.parquet", m)?,
+                    &names,
+                    &classes,
+                )?)
+            }
             "logistic_regression" => ModelParams::Logistic(Weights::from_batch(
                 file(&files, "weights.parquet", m)?,
                 &names,
@@ -263,14 +322,17 @@ impl TrainedModel {
             "decision_tree" | "random_forest" => ModelParams::Trees(tree::Forest::from_batch(
                 file(&files, "nodes.parquet", m)?,
                 width,
+                k,
             )?),
-            "naive_bayes" => ModelParams::NaiveBayes(naive_bayes::GaussianNb::from_batch(
+            "naive_bayes" => ModelParams::NaiveBayes(naive_bayes::NaiveBayes::from_batch(
                 file(&files, "naive_bayes.parquet", m)?,
                 width,
+                k,
             )?),
             "mlp" => ModelParams::Mlp(mlp::Mlp::from_batch(
                 file(&files, "mlp.parquet", m)?,
                 width,
+                k,
             )?),
             other => {
                 return plan_err!(
@@ -414,7 +476,9 @@ impl TrainedModel {
     /// regression, BIGINT cluster ids for k-means.
     pub fn predict_type(&self) -> DataType {
         match self.task() {
-            Task::Regression | Task::Lifetime | Task::Recommendation => return DataType::Float64,
+            Task::Regression | Task::Lifetime | Task::Recommendation | Task::Forecast => {
+                return DataType::Float64
+            }
             Task::Clustering => return DataType::Int64,
             Task::Classification => {}
         }
@@ -426,20 +490,52 @@ impl TrainedModel {
         }
     }
 
-    /// P(positive class) for columns given in feature order. NULL where a feature is NULL and
-    /// not imputed (and, for a partitioned model, where the partition value is unknown).
-    pub fn predict_proba(&self, columns: &[ArrayRef]) -> Result<Float64Array> {
-        if self.partition.is_some() {
-            let out = self.route(columns, &|m, c| {
-                Ok(Arc::new(m.predict_proba(c)?) as ArrayRef)
-            })?;
-            return Ok(datafusion::arrow::array::AsArray::as_primitive::<
-                datafusion::arrow::datatypes::Float64Type,
-            >(&out)
-            .clone());
+    /// The classes of a classifier's label, in class order (empty for other models).
+    pub fn classes(&self) -> &[String] {
+        self.manifest
+            .label
+            .as_ref()
+            .map_or(&[][..], |l| l.classes.as_slice())
+    }
+
+    /// The SQL type `predict_proba` returns: DOUBLE (P(positive class)) for a binary label, a
+    /// struct with one DOUBLE field per class (named by the class) for more classes.
+    pub fn proba_type(&self) -> DataType {
+        let classes = self.classes();
+        if classes.len() <= 2 {
+            return DataType::Float64;
         }
+        DataType::Struct(Self::proba_fields(classes))
+    }
+
+    fn proba_fields(classes: &[String]) -> datafusion::arrow::datatypes::Fields {
+        classes
+            .iter()
+            .map(|c| datafusion::arrow::datatypes::Field::new(c, DataType::Float64, true))
+            .collect()
+    }
+
+    /// Class probabilities (rows × classes) of columns in feature order, and which rows were
+    /// scored (a NULL feature that is not imputed leaves its row unscored). Not for
+    /// partitioned models, whose rows [`TrainedModel::route`] sends to a sub-model first.
+    fn class_probabilities(&self, columns: &[ArrayRef]) -> Result<(Array2<f64>, Vec<bool>)> {
         let m = self.preprocess.transform(columns)?;
-        let Some(probs) = self.params.probabilities(&m.x) else {
+        if let ModelParams::NaiveBayes(nb) = &self.params {
+            if nb.multinomial {
+                if let Some(((_, j), v)) =
+                    m.x.indexed_iter()
+                        .find(|((i, _), v)| m.valid[*i] && **v < 0.0)
+                {
+                    let names = self.preprocess.feature_names();
+                    return datafusion::common::exec_err!(
+                        "model '{}' is a multinomial naive_bayes model, which scores counts; feature '{}' is {v}, expected a count >= 0",
+                        self.manifest.name,
+                        names.get(j).map_or("?", String::as_str)
+                    );
+                }
+            }
+        }
+        let Some(probs) = self.params.class_probabilities(&m.x) else {
             return plan_err!(
                 "model '{}' is a {} model, not a classifier: score it with predict{}",
                 self.manifest.name,
@@ -451,15 +547,70 @@ impl TrainedModel {
                 }
             );
         };
+        if probs.ncols() != self.classes().len() {
+            return plan_err!(
+                "model '{}' scores {} classes but its label lists {}",
+                self.manifest.name,
+                probs.ncols(),
+                self.classes().len()
+            );
+        }
+        Ok((probs, m.valid))
+    }
+
+    /// `predict_proba` for columns given in feature order, in [`TrainedModel::proba_type`]:
+    /// P(positive class), or a struct of every class's probability. NULL where a feature is
+    /// NULL and not imputed (and, for a partitioned model, where the partition value is
+    /// unknown).
+    pub fn predict_proba(&self, columns: &[ArrayRef]) -> Result<ArrayRef> {
+        if self.partition.is_some() {
+            return self.route(columns, &|m, c| m.predict_proba(c));
+        }
+        let (probs, valid) = self.class_probabilities(columns)?;
+        let classes = self.classes();
+        if classes.len() == 2 {
+            return Ok(Arc::new(
+                probs
+                    .column(1)
+                    .iter()
+                    .zip(&valid)
+                    .map(|(p, &ok)| ok.then_some(*p))
+                    .collect::<Float64Array>(),
+            ));
+        }
+        let cols: Vec<ArrayRef> = (0..classes.len())
+            .map(|c| {
+                Arc::new(
+                    probs
+                        .column(c)
+                        .iter()
+                        .zip(&valid)
+                        .map(|(p, &ok)| ok.then_some(*p))
+                        .collect::<Float64Array>(),
+                ) as ArrayRef
+            })
+            .collect();
+        Ok(Arc::new(datafusion::arrow::array::StructArray::try_new(
+            Self::proba_fields(classes),
+            cols,
+            Some(datafusion::arrow::buffer::NullBuffer::from(valid)),
+        )?))
+    }
+
+    /// The predicted class index of every scored row (the most likely class; for a binary
+    /// label the positive class from P = 0.5 up).
+    fn predicted_classes(&self, columns: &[ArrayRef]) -> Result<Vec<Option<usize>>> {
+        let (probs, valid) = self.class_probabilities(columns)?;
         Ok(probs
+            .rows()
             .into_iter()
-            .zip(&m.valid)
-            .map(|(p, &ok)| ok.then_some(p))
+            .zip(&valid)
+            .map(|(r, &ok)| ok.then(|| mlp::argmax(r)))
             .collect())
     }
 
-    /// The prediction, in [`TrainedModel::predict_type`]: the class (threshold 0.5), the
-    /// regression value or the cluster id.
+    /// The prediction, in [`TrainedModel::predict_type`]: the class (the most likely; for a
+    /// binary label threshold 0.5), the regression value or the cluster id.
     pub fn predict(&self, columns: &[ArrayRef]) -> Result<ArrayRef> {
         if self.partition.is_some() {
             return self.route(columns, &|m, c| m.predict(c));
@@ -487,52 +638,67 @@ impl TrainedModel {
             }
             _ => {}
         }
-        let probs = self.predict_proba(columns)?;
-        let classes = self
-            .manifest
-            .label
-            .as_ref()
-            .map(|l| l.classes.clone())
-            .unwrap_or_default();
-        let [neg, pos] = classes.as_slice() else {
-            return plan_err!("model '{}' has no binary classes", self.manifest.name);
-        };
-        let pick = |p: Option<f64>| p.map(|p| if p >= 0.5 { pos.as_str() } else { neg.as_str() });
+        let picked = self.predicted_classes(columns)?;
+        let classes = self.classes();
+        let pick = |c: &Option<usize>| c.and_then(|c| classes.get(c)).map(String::as_str);
         Ok(match self.predict_type() {
             DataType::Boolean => Arc::new(
-                probs
+                picked
                     .iter()
-                    .map(|p| pick(p).map(|c| c == "true"))
+                    .map(|c| pick(c).map(|c| c == "true"))
                     .collect::<BooleanArray>(),
             ),
             DataType::Int64 => Arc::new(
-                probs
+                picked
                     .iter()
-                    .map(|p| pick(p).and_then(|c| c.parse::<i64>().ok()))
+                    .map(|c| pick(c).and_then(|c| c.parse::<i64>().ok()))
                     .collect::<Int64Array>(),
             ),
             DataType::Float64 => Arc::new(
-                probs
+                picked
                     .iter()
-                    .map(|p| pick(p).and_then(|c| c.parse::<f64>().ok()))
+                    .map(|c| pick(c).and_then(|c| c.parse::<f64>().ok()))
                     .collect::<Float64Array>(),
             ),
-            _ => Arc::new(probs.iter().map(pick).collect::<StringArray>()),
+            _ => Arc::new(picked.iter().map(pick).collect::<StringArray>()),
         })
     }
 
     /// Per-row explanation of linear models and trees: (term, contribution) pairs that sum to
-    /// the logit (logistic), the prediction (linear) or P(positive) (trees and forests). The
-    /// first term is `(intercept)` or `(base)`; the rest are the preprocessed features. NULL
-    /// rows where a feature is NULL and not imputed.
+    /// the logit (logistic), the prediction (linear) or P(positive) (trees and forests). For a
+    /// label with more than two classes they explain the predicted class: its logit
+    /// (multinomial logistic) or its probability (trees). The first term is `(intercept)` or
+    /// `(base)`; the rest are the preprocessed features. NULL rows where a feature is NULL and
+    /// not imputed.
     pub fn explain(&self, columns: &[ArrayRef]) -> Result<(Vec<String>, Array2<f64>, Vec<bool>)> {
         let m = self.preprocess.transform(columns)?;
         let names = self.preprocess.feature_names();
-        let (first, base, contrib) = match &self.params {
-            ModelParams::Logistic(w) | ModelParams::Linear(w) => {
-                ("(intercept)", w.intercept, w.contributions(&m.x))
+        let rows = m.x.nrows();
+        // the class each row is explained for
+        let class = |probs: Option<Array2<f64>>| -> Vec<usize> {
+            match probs {
+                Some(p) if p.ncols() > 2 => p.rows().into_iter().map(mlp::argmax).collect(),
+                _ => vec![1; rows],
             }
-            ModelParams::Trees(f) => ("(base)", f.base(), f.contributions(&m.x)),
+        };
+        let (first, base, contrib): (&str, Vec<f64>, Array2<f64>) = match &self.params {
+            ModelParams::Logistic(w) | ModelParams::Linear(w) => {
+                ("(intercept)", vec![w.intercept; rows], w.contributions(&m.x))
+            }
+            ModelParams::MultiLogistic(w) => {
+                let cls = class(Some(w.class_probabilities(&m.x)));
+                let base = cls.iter().map(|&c| w.intercept[c]).collect();
+                ("(intercept)", base, w.contributions(&m.x, &cls))
+            }
+            ModelParams::Trees(f) => {
+                let cls = if f.classes > 2 {
+                    class(Some(f.class_probabilities(&m.x)))
+                } else {
+                    vec![1; rows]
+                };
+                let base = cls.iter().map(|&c| f.base(c)).collect();
+                ("(base)", base, f.contributions(&m.x, &cls))
+            }
             _ => {
                 return plan_err!(
                     "explain_predict: model '{}' is a {} model; explanations are available for logistic_regression, linear_regression, decision_tree and random_forest",
@@ -542,7 +708,7 @@ impl TrainedModel {
             }
         };
         let mut all = Array2::zeros((m.x.nrows(), names.len() + 1));
-        all.column_mut(0).fill(base);
+        all.column_mut(0).assign(&ndarray::Array1::from(base));
         all.slice_mut(ndarray::s![.., 1..]).assign(&contrib);
         let mut terms = vec![first.to_string()];
         terms.extend(names);

@@ -32,13 +32,14 @@ pub const MODEL_TYPES: &[&str] = &[
     "item_knn",
     "als",
     "repeat_aware",
+    "forecast",
 ];
 
 /// Whether a model type is trained from feature columns (and so takes the common options).
 /// The buy-till-you-die models read a customer summary instead, the recommenders
 /// (user, item, weight) interactions.
 pub fn is_supervised(model_type: &str) -> bool {
-    !matches!(model_type, "bgnbd" | "gamma_gamma")
+    !matches!(model_type, "bgnbd" | "gamma_gamma" | "forecast")
         && !crate::models::recs::is_recommender(model_type)
 }
 

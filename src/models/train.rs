@@ -28,7 +28,7 @@ use super::naive_bayes;
 use super::options::{ModelOptions, NullPolicy, Split};
 use super::tree::{self, ForestHyper, TreeHyper};
 use super::{task, ModelParams, Task};
-use crate::functions::metrics::kernels::binary_metrics;
+use crate::functions::metrics::kernels::{binary_metrics, multiclass_metrics};
 use crate::store::{FeatureInfo, LabelInfo, Manifest, ModelStore, RowCounts, StoredMetrics};
 
 const HOLDOUT_COL: &str = "__cohort_holdout";
@@ -106,6 +106,9 @@ pub async fn train(
     }
     if super::recs::is_recommender(&opts.model_type) {
         return super::train_recs::train(state, store, req, opts, started).await;
+    }
+    if opts.model_type == "forecast" {
+        return super::train_forecast::train(state, store, req, opts, started).await;
     }
     // Validate the family's options before reading any data.
     let family = Family::from_options(&opts)?;
@@ -364,15 +367,7 @@ pub async fn train(
         (Some(label), Task::Classification) => {
             let label_type = label_type.clone().unwrap_or(DataType::Utf8);
             let name = label_name.clone().unwrap_or_default();
-            binary_target(
-                &stmt,
-                &name,
-                label,
-                &label_type,
-                &train_rows,
-                n_train,
-                &opts.model_type,
-            )?
+            class_target(&stmt, &name, label, &label_type, &train_rows, n_train)?
         }
         (Some(label), _) => {
             let f = cast(label, &DataType::Float64)?;
@@ -484,7 +479,11 @@ pub async fn train(
             format!("{prefix}preprocessing.parquet"),
             fitted.pre.to_batch()?,
         ));
-        for (f, b) in fitted.params.files(&names)? {
+        let classes = match &target {
+            Target::Classes { classes, .. } => classes.as_slice(),
+            _ => &[],
+        };
+        for (f, b) in fitted.params.files(&names, classes)? {
             files.push((format!("{prefix}{f}"), b));
         }
         if let Some(g) = group {
@@ -517,7 +516,7 @@ pub async fn train(
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
             classes: match &target {
-                Target::Binary { classes, .. } => classes.clone(),
+                Target::Classes { classes, .. } => classes.clone(),
                 _ => vec![],
             },
         }),
@@ -609,11 +608,20 @@ fn fit_one(
     if n_train == 0 {
         return exec_err!("{what}: no training rows");
     }
-    if let Target::Binary { classes, y } = target {
-        let pos = (0..n).filter(|&i| train[i] && y[i]).count();
-        if pos == 0 || pos == n_train {
-            let only = &classes[usize::from(pos > 0)];
-            return exec_err!("{what}: the {n_train} training rows have a single class ({only}); a classifier needs two");
+    if let Target::Classes { classes, y } = target {
+        let mut count = vec![0usize; classes.len()];
+        for i in (0..n).filter(|&i| train[i]) {
+            count[y[i] as usize] += 1;
+        }
+        let present: Vec<&String> = (0..classes.len())
+            .filter(|&c| count[c] > 0)
+            .map(|c| &classes[c])
+            .collect();
+        if present.len() == 1 {
+            return exec_err!("{what}: the {n_train} training rows have a single class ({}); a classifier needs two", present[0]);
+        }
+        if let Some(c) = (0..classes.len()).find(|&c| count[c] == 0) {
+            return exec_err!("{what}: class '{}' of the label has no training rows here; every class ({}) needs training rows", classes[c], classes.join(", "));
         }
     }
     let pre = Preprocessor::fit(infos, features, train, opts.null_policy, opts.scale)?;
@@ -663,24 +671,26 @@ fn fit_one(
 
 /// The label as the fit sees it.
 enum Target {
-    /// Classes in order (the second is positive) and, per row, whether it is positive.
-    Binary { classes: Vec<String>, y: Vec<bool> },
+    /// Classes in order (of two, the second is positive) and each row's class index.
+    Classes { classes: Vec<String>, y: Vec<u32> },
     /// Per row.
     Numeric(Vec<f64>),
     /// Clustering.
     None,
 }
 
-/// The two classes of a classification label, sorted in the label's own order (false < true,
+/// Most classes a label may have.
+const MAX_CLASSES: usize = 1000;
+
+/// The classes of a classification label, sorted in the label's own order (false < true,
 /// 2 < 10), and each row's class.
-fn binary_target(
+fn class_target(
     stmt: &str,
     label_name: &str,
     label: &ArrayRef,
     label_type: &DataType,
     train_rows: &[bool],
     n_train: usize,
-    model_type: &str,
 ) -> Result<Target> {
     let n = label.len();
     let mut first_row = BTreeMap::new();
@@ -702,21 +712,29 @@ fn binary_target(
     );
     let class_names: Vec<String> = classes.iter().map(|c| c.0.clone()).collect();
     match class_names.len() {
-        2 => {}
         1 => return exec_err!("{stmt}: label '{label_name}' has a single class ({}) in the {n_train} training rows; a classifier needs two", class_names[0]),
-        k => return exec_err!("{stmt}: label '{label_name}' has {k} classes ({}); {model_type} is binary, expected 2", class_names.iter().take(10).cloned().collect::<Vec<_>>().join(", ")),
+        k if k > MAX_CLASSES => return exec_err!("{stmt}: label '{label_name}' has {k} classes in the training rows; a classifier takes at most {MAX_CLASSES} (is it an id or a number? a numeric target needs linear_regression)"),
+        _ => {}
     }
-    let positive = &class_names[1];
+    let index: std::collections::HashMap<&str, u32> = class_names
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i as u32))
+        .collect();
+    // rows outside training (held out) may carry a class training never saw: class index
+    // u32::MAX, never used by a fit (evaluation counts them wrong)
+    let labels = cast(label, &DataType::Utf8)?;
+    let labels = labels.as_string::<i32>();
     let y = (0..n)
         .map(|i| {
-            if label.is_valid(i) {
-                class_text(label, i).map(|t| &t == positive)
+            if labels.is_valid(i) {
+                index.get(labels.value(i)).copied().unwrap_or(u32::MAX)
             } else {
-                Ok(false)
+                0
             }
         })
-        .collect::<Result<_>>()?;
-    Ok(Target::Binary {
+        .collect();
+    Ok(Target::Classes {
         classes: class_names,
         y,
     })
@@ -729,7 +747,7 @@ enum Family {
     KMeans(KMeansHyper),
     Tree(TreeHyper),
     Forest(ForestHyper),
-    NaiveBayes(f64),
+    NaiveBayes(naive_bayes::NbHyper),
     Mlp(MlpHyper),
 }
 
@@ -741,7 +759,7 @@ impl Family {
             "kmeans" => Family::KMeans(KMeansHyper::from_options(o)?),
             "decision_tree" => Family::Tree(TreeHyper::from_options(o, Some(8))?),
             "random_forest" => Family::Forest(ForestHyper::from_options(o)?),
-            "naive_bayes" => Family::NaiveBayes(naive_bayes::var_smoothing(o)?),
+            "naive_bayes" => Family::NaiveBayes(naive_bayes::NbHyper::from_options(o)?),
             "mlp" => Family::Mlp(MlpHyper::from_options(o)?),
             other => return plan_err!("CREATE MODEL: type '{other}' is not trained from features"),
         })
@@ -756,12 +774,23 @@ impl Family {
         initial: Option<ndarray::Array2<f64>>,
         seed: u64,
     ) -> Result<ModelParams> {
-        let bools = || match target {
-            Target::Binary { y, .. } => Ok(ids.iter().map(|&i| y[i]).collect::<Vec<bool>>()),
+        let labels = || match target {
+            Target::Classes { y, classes } => Ok((
+                ids.iter().map(|&i| y[i]).collect::<Vec<u32>>(),
+                classes.len(),
+            )),
             _ => exec_err!("CREATE MODEL: internal error: a classifier without classes"),
         };
         Ok(match self {
-            Family::Logistic(h) => ModelParams::Logistic(logistic::fit(x.clone(), &bools()?, *h)?),
+            Family::Logistic(h) => {
+                let (y, k) = labels()?;
+                if k == 2 {
+                    let pos: Vec<bool> = y.iter().map(|&c| c == 1).collect();
+                    ModelParams::Logistic(logistic::fit(x.clone(), &pos, *h)?)
+                } else {
+                    ModelParams::MultiLogistic(logistic::fit_multi(x.clone(), &y, k, *h)?)
+                }
+            }
             Family::Linear(h) => {
                 let Target::Numeric(y) = target else {
                     return exec_err!(
@@ -772,10 +801,22 @@ impl Family {
                 ModelParams::Linear(linear::fit(x.clone(), &y, *h)?)
             }
             Family::KMeans(h) => ModelParams::KMeans(kmeans::fit(x, h, initial, seed)?),
-            Family::Tree(h) => ModelParams::Trees(tree::fit_tree(x, &bools()?, *h)?),
-            Family::Forest(h) => ModelParams::Trees(tree::fit_forest(x, &bools()?, *h, seed)?),
-            Family::NaiveBayes(v) => ModelParams::NaiveBayes(naive_bayes::fit(x, &bools()?, *v)?),
-            Family::Mlp(h) => ModelParams::Mlp(mlp::fit(x, &bools()?, h, seed)?),
+            Family::Tree(h) => {
+                let (y, k) = labels()?;
+                ModelParams::Trees(tree::fit_tree(x, &y, k, *h)?)
+            }
+            Family::Forest(h) => {
+                let (y, k) = labels()?;
+                ModelParams::Trees(tree::fit_forest(x, &y, k, *h, seed)?)
+            }
+            Family::NaiveBayes(h) => {
+                let (y, k) = labels()?;
+                ModelParams::NaiveBayes(naive_bayes::fit(x, &y, k, *h)?)
+            }
+            Family::Mlp(h) => {
+                let (y, k) = labels()?;
+                ModelParams::Mlp(mlp::fit(x, &y, k, h, seed)?)
+            }
         })
     }
 }
@@ -783,8 +824,8 @@ impl Family {
 /// What a model's evaluation rows gave, in a form that pools over partitions.
 struct EvalOut {
     rows: usize,
-    /// Classifiers: probabilities and labels.
-    binary: Option<(Vec<f64>, Vec<bool>)>,
+    /// Classifiers: class probabilities (rows × classes) and class indices.
+    classes: Option<(ndarray::Array2<f64>, Vec<u32>)>,
     /// Regression: error sums.
     sums: Option<crate::functions::metrics::regression::Sums>,
     /// Clustering: inertia and (on up to 2000 rows) silhouette.
@@ -801,13 +842,13 @@ fn eval_out(
 ) -> EvalOut {
     let mut out = EvalOut {
         rows: ids.len(),
-        binary: None,
+        classes: None,
         sums: None,
         inertia: None,
         silhouette: None,
     };
-    if let (Some(p), Target::Binary { y, .. }) = (params.probabilities(x), target) {
-        out.binary = Some((p, ids.iter().map(|&i| y[i]).collect()));
+    if let (Some(p), Target::Classes { y, .. }) = (params.class_probabilities(x), target) {
+        out.classes = Some((p, ids.iter().map(|&i| y[i]).collect()));
         return out;
     }
     match (params, target) {
@@ -831,13 +872,23 @@ fn eval_out(
 /// r2 for regression, inertia (summed) and silhouette (of a single model) for clustering.
 fn metrics_of(outs: &[EvalOut]) -> BTreeMap<String, Option<f64>> {
     let mut m = BTreeMap::new();
-    if outs.iter().all(|o| o.binary.is_some()) {
-        let (mut p, mut y) = (vec![], vec![]);
-        for (pp, yy) in outs.iter().filter_map(|o| o.binary.as_ref()) {
-            p.extend(pp);
-            y.extend(yy);
+    if outs.iter().all(|o| o.classes.is_some()) {
+        let parts: Vec<&(ndarray::Array2<f64>, Vec<u32>)> =
+            outs.iter().filter_map(|o| o.classes.as_ref()).collect();
+        let k = parts.first().map_or(2, |p| p.0.ncols());
+        if k == 2 {
+            let (mut p, mut y) = (vec![], vec![]);
+            for (pp, yy) in parts {
+                p.extend(pp.column(1).iter());
+                y.extend(yy.iter().map(|&c| c == 1));
+            }
+            return binary_metrics(&p, &y);
         }
-        return binary_metrics(&p, &y);
+        let views: Vec<_> = parts.iter().map(|p| p.0.view()).collect();
+        let probs = ndarray::concatenate(ndarray::Axis(0), &views)
+            .unwrap_or_else(|_| ndarray::Array2::zeros((0, k)));
+        let y: Vec<u32> = parts.iter().flat_map(|p| p.1.iter().copied()).collect();
+        return multiclass_metrics(&probs, &y);
     }
     if outs.iter().all(|o| o.sums.is_some()) {
         use crate::functions::metrics::regression::{Regression, Sums};

@@ -1,4 +1,4 @@
-//! Decision trees (binary classification, CART) and random forests of them.
+//! Decision trees (classification, CART) and random forests of them.
 //!
 //! The tree is grown here, not by linfa-trees: linfa-trees 0.8 prunes every subtree whose
 //! leaves predict the same majority class — which throws away the class shares that
@@ -6,7 +6,7 @@
 //! `HashMap` iteration order, so the same data gave different trees from one run to the next.
 //! The algorithm is scikit-learn's: Gini or entropy, the best split over midpoints between
 //! distinct values with `x <= threshold` going left, `max_depth`, `min_samples_leaf` (rows per
-//! leaf); a leaf keeps its training positive share as P(positive). The node table is what
+//! leaf); a leaf keeps its training class shares as the class probabilities. The node table is what
 //! `nodes.parquet` stores; internal nodes keep their share too, for path contributions
 //! (`explain_predict`) and impurity-based feature importance.
 //!
@@ -145,8 +145,9 @@ pub struct Node {
     pub right: i64,
     /// Training rows reaching the node (with bootstrap multiplicity in a forest).
     pub n: f64,
-    /// Positive share of those rows.
-    pub value: f64,
+    /// Share of each class among those rows (class index order; for a binary label the second
+    /// is the positive share).
+    pub shares: Vec<f64>,
 }
 
 /// A tree as a node table; node 0 is the root.
@@ -165,6 +166,8 @@ pub struct Forest {
     pub trees: Vec<Tree>,
     /// Preprocessed feature count.
     pub width: usize,
+    /// Number of classes (2 for a binary label).
+    pub classes: usize,
 }
 
 impl Tree {
@@ -186,28 +189,48 @@ impl Tree {
         out
     }
 
-    fn leaf_value(&self, row: ArrayView1<f64>) -> f64 {
-        self.path(row).last().map_or(0.0, |&i| self.nodes[i].value)
-    }
-
-    fn impurity(&self, p: f64) -> f64 {
-        impurity_of(p, self.entropy)
+    fn leaf(&self, row: ArrayView1<f64>) -> Option<&Node> {
+        self.path(row).last().and_then(|&i| self.nodes.get(i))
     }
 }
 
-fn impurity_of(p: f64, entropy: bool) -> f64 {
+/// Gini impurity (1 − Σ p²) or entropy (−Σ p log2 p) of class shares.
+fn impurity(shares: &[f64], entropy: bool) -> f64 {
     if entropy {
-        let h = |q: f64| if q > 0.0 { -q * q.log2() } else { 0.0 };
-        h(p) + h(1.0 - p)
+        shares
+            .iter()
+            .map(|&q| if q > 0.0 { -q * q.log2() } else { 0.0 })
+            .sum()
     } else {
-        1.0 - p * p - (1.0 - p) * (1.0 - p)
+        1.0 - shares.iter().map(|q| q * q).sum::<f64>()
+    }
+}
+
+/// Impurity of class weights summing to `w` (> 0).
+fn impurity_of_counts(counts: &[f64], w: f64, entropy: bool) -> f64 {
+    if entropy {
+        counts
+            .iter()
+            .map(|&c| {
+                let q = c / w;
+                if q > 0.0 {
+                    -q * q.log2()
+                } else {
+                    0.0
+                }
+            })
+            .sum()
+    } else {
+        1.0 - counts.iter().map(|&c| (c / w) * (c / w)).sum::<f64>()
     }
 }
 
 /// Growing state of one tree.
 struct Grower<'a> {
     x: &'a Array2<f64>,
-    y: &'a [bool],
+    /// Class index per row.
+    y: &'a [u32],
+    classes: usize,
     weight: &'a [f64],
     hyper: TreeHyper,
     /// Candidate features per split (all of them for a single tree).
@@ -219,24 +242,27 @@ struct Grower<'a> {
 impl Grower<'_> {
     /// Grows the subtree of `rows` (rows with non-zero weight); returns its node index.
     fn grow(&mut self, rows: Vec<usize>, depth: usize) -> usize {
-        let w: f64 = rows.iter().map(|&i| self.weight[i]).sum();
-        let pos: f64 = rows
+        let k = self.classes;
+        let mut counts = vec![0.0; k];
+        for &i in &rows {
+            counts[self.y[i] as usize] += self.weight[i];
+        }
+        let w: f64 = counts.iter().sum();
+        let shares: Vec<f64> = counts
             .iter()
-            .filter(|&&i| self.y[i])
-            .map(|&i| self.weight[i])
-            .sum();
-        let value = if w > 0.0 { pos / w } else { 0.0 };
+            .map(|c| if w > 0.0 { c / w } else { 0.0 })
+            .collect();
         let id = self.nodes.len();
+        let pure = impurity(&shares, self.hyper.entropy) <= 1e-7;
         self.nodes.push(Node {
             feature: -1,
             threshold: 0.0,
             left: -1,
             right: -1,
             n: w,
-            value,
+            shares,
         });
         let leaf_size = self.hyper.min_samples_leaf;
-        let pure = impurity_of(value, self.hyper.entropy) <= 1e-7;
         if pure || self.hyper.max_depth.is_some_and(|d| depth >= d) || rows.len() < 2 * leaf_size {
             return id;
         }
@@ -250,25 +276,28 @@ impl Grower<'_> {
         // the best split: (weighted child impurity, feature, threshold)
         let mut best: Option<(f64, usize, f64)> = None;
         let mut sorted = rows.clone();
+        let (mut left, mut right) = (vec![0.0; k], vec![0.0; k]);
         for &f in &candidates {
             sorted.sort_by(|&a, &b| self.x[[a, f]].total_cmp(&self.x[[b, f]]).then(a.cmp(&b)));
-            let (mut lw, mut lpos) = (0.0, 0.0);
-            for k in 0..sorted.len() - 1 {
-                let i = sorted[k];
+            left.iter_mut().for_each(|c| *c = 0.0);
+            let mut lw = 0.0;
+            for j in 0..sorted.len() - 1 {
+                let i = sorted[j];
                 lw += self.weight[i];
-                if self.y[i] {
-                    lpos += self.weight[i];
-                }
-                let (v, next) = (self.x[[i, f]], self.x[[sorted[k + 1], f]]);
-                if next <= v || k + 1 < leaf_size || sorted.len() - k - 1 < leaf_size {
+                left[self.y[i] as usize] += self.weight[i];
+                let (v, next) = (self.x[[i, f]], self.x[[sorted[j + 1], f]]);
+                if next <= v || j + 1 < leaf_size || sorted.len() - j - 1 < leaf_size {
                     continue;
                 }
-                let (rw, rpos) = (w - lw, pos - lpos);
+                let rw = w - lw;
                 if lw <= 0.0 || rw <= 0.0 {
                     continue;
                 }
-                let score = lw * impurity_of(lpos / lw, self.hyper.entropy)
-                    + rw * impurity_of(rpos / rw, self.hyper.entropy);
+                for c in 0..k {
+                    right[c] = counts[c] - left[c];
+                }
+                let score = lw * impurity_of_counts(&left, lw, self.hyper.entropy)
+                    + rw * impurity_of_counts(&right, rw, self.hyper.entropy);
                 if best.is_none_or(|(b, _, _)| score < b) {
                     // the midpoint, or the lower value when the midpoint rounds up to the upper
                     let mut t = v / 2.0 + next / 2.0;
@@ -282,28 +311,27 @@ impl Grower<'_> {
         let Some((_, feature, threshold)) = best else {
             return id;
         };
-        let (left, right): (Vec<usize>, Vec<usize>) = rows
+        let (l_rows, r_rows): (Vec<usize>, Vec<usize>) = rows
             .into_iter()
             .partition(|&i| self.x[[i, feature]] <= threshold);
-        let l = self.grow(left, depth + 1);
-        let r = self.grow(right, depth + 1);
-        self.nodes[id] = Node {
-            feature: feature as i64,
-            threshold,
-            left: l as i64,
-            right: r as i64,
-            n: w,
-            value,
-        };
+        let l = self.grow(l_rows, depth + 1);
+        let r = self.grow(r_rows, depth + 1);
+        let node = &mut self.nodes[id];
+        node.feature = feature as i64;
+        node.threshold = threshold;
+        node.left = l as i64;
+        node.right = r as i64;
         id
     }
 }
 
 /// Grows one tree on the rows of `x` with multiplicities `weight`, drawing `max_features`
 /// candidate features per split from `rng`.
+#[allow(clippy::too_many_arguments)]
 fn grow(
     x: &Array2<f64>,
-    y: &[bool],
+    y: &[u32],
+    classes: usize,
     weight: &[f64],
     hyper: TreeHyper,
     max_features: usize,
@@ -313,6 +341,7 @@ fn grow(
     let mut g = Grower {
         x,
         y,
+        classes,
         weight,
         hyper,
         max_features,
@@ -326,11 +355,12 @@ fn grow(
     }
 }
 
-/// Fits a single decision tree on every training row.
-pub fn fit_tree(x: &Array2<f64>, y: &[bool], hyper: TreeHyper) -> Result<Forest> {
+/// Fits a single decision tree on every training row; `y` holds class indices below `classes`.
+pub fn fit_tree(x: &Array2<f64>, y: &[u32], classes: usize, hyper: TreeHyper) -> Result<Forest> {
     let tree = grow(
         x,
         y,
+        classes,
         &vec![1.0; x.nrows()],
         hyper,
         x.ncols(),
@@ -339,12 +369,19 @@ pub fn fit_tree(x: &Array2<f64>, y: &[bool], hyper: TreeHyper) -> Result<Forest>
     Ok(Forest {
         trees: vec![tree],
         width: x.ncols(),
+        classes,
     })
 }
 
 /// Fits a random forest; trees are grown in parallel, each from its own seed, so the forest
 /// does not depend on the number of threads.
-pub fn fit_forest(x: &Array2<f64>, y: &[bool], hyper: ForestHyper, seed: u64) -> Result<Forest> {
+pub fn fit_forest(
+    x: &Array2<f64>,
+    y: &[u32],
+    classes: usize,
+    hyper: ForestHyper,
+    seed: u64,
+) -> Result<Forest> {
     let (n, p) = x.dim();
     let m = match hyper.max_features {
         MaxFeatures::Sqrt => (p as f64).sqrt().ceil() as usize,
@@ -361,7 +398,7 @@ pub fn fit_forest(x: &Array2<f64>, y: &[bool], hyper: ForestHyper, seed: u64) ->
         for _ in 0..n {
             weight[rng.gen_range(0..n)] += 1.0;
         }
-        Ok(grow(x, y, &weight, hyper.tree, m, rng))
+        Ok(grow(x, y, classes, &weight, hyper.tree, m, rng))
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
@@ -394,40 +431,59 @@ pub fn fit_forest(x: &Array2<f64>, y: &[bool], hyper: ForestHyper, seed: u64) ->
     Ok(Forest {
         trees: results.into_iter().collect::<Result<_>>()?,
         width: p,
+        classes,
     })
 }
 
 impl Forest {
-    /// P(positive class) per row: the mean of the trees' leaf shares.
-    pub fn probabilities(&self, x: &Array2<f64>) -> Vec<f64> {
-        let k = self.trees.len().max(1) as f64;
-        x.rows()
-            .into_iter()
-            .map(|r| self.trees.iter().map(|t| t.leaf_value(r)).sum::<f64>() / k)
-            .collect()
+    /// Class probabilities per row (rows × classes): the mean of the trees' leaf shares.
+    pub fn class_probabilities(&self, x: &Array2<f64>) -> Array2<f64> {
+        let t = self.trees.len().max(1) as f64;
+        let mut out = Array2::zeros((x.nrows(), self.classes));
+        for (i, r) in x.rows().into_iter().enumerate() {
+            for tree in &self.trees {
+                if let Some(leaf) = tree.leaf(r) {
+                    for (c, s) in leaf.shares.iter().enumerate().take(self.classes) {
+                        out[[i, c]] += s;
+                    }
+                }
+            }
+            out.row_mut(i).mapv_inplace(|v| v / t);
+        }
+        out
     }
 
-    /// The forest's base value: the mean of the trees' root shares (the training positive rate).
-    pub fn base(&self) -> f64 {
+    /// The forest's base value for `class`: the mean of the trees' root shares (the training
+    /// share of that class).
+    pub fn base(&self, class: usize) -> f64 {
         let k = self.trees.len().max(1) as f64;
         self.trees
             .iter()
-            .map(|t| t.nodes.first().map_or(0.0, |n| n.value))
+            .map(|t| {
+                t.nodes
+                    .first()
+                    .and_then(|n| n.shares.get(class))
+                    .copied()
+                    .unwrap_or(0.0)
+            })
             .sum::<f64>()
             / k
     }
 
-    /// Path contributions per row and feature (Saabas): each split along a row's path credits
-    /// its feature with the change in positive share; they sum to probability − base.
-    pub fn contributions(&self, x: &Array2<f64>) -> Array2<f64> {
+    /// Path contributions per row and feature (Saabas) to the probability of each row's
+    /// `class[i]`: each split along a row's path credits its feature with the change in that
+    /// class's share; they sum to probability − base.
+    pub fn contributions(&self, x: &Array2<f64>, class: &[usize]) -> Array2<f64> {
         let k = self.trees.len().max(1) as f64;
         let mut out = Array2::zeros((x.nrows(), self.width));
         for (i, row) in x.rows().into_iter().enumerate() {
+            let c = class[i];
             for t in &self.trees {
                 let path = t.path(row);
                 for w in path.windows(2) {
                     let (parent, child) = (&t.nodes[w[0]], &t.nodes[w[1]]);
-                    out[[i, parent.feature as usize]] += (child.value - parent.value) / k;
+                    let share = |n: &Node| n.shares.get(c).copied().unwrap_or(0.0);
+                    out[[i, parent.feature as usize]] += (share(child) - share(parent)) / k;
                 }
             }
         }
@@ -445,9 +501,9 @@ impl Forest {
                     continue;
                 }
                 let (l, r) = (&t.nodes[n.left as usize], &t.nodes[n.right as usize]);
-                let dec = n.n * t.impurity(n.value)
-                    - l.n * t.impurity(l.value)
-                    - r.n * t.impurity(r.value);
+                let dec = n.n * impurity(&n.shares, t.entropy)
+                    - l.n * impurity(&l.shares, t.entropy)
+                    - r.n * impurity(&r.shares, t.entropy);
                 imp[n.feature as usize] += dec.max(0.0);
             }
             let s: f64 = imp.iter().sum();
@@ -462,29 +518,12 @@ impl Forest {
     }
 
     /// `nodes.parquet`: tree, node, feature (name, NULL for leaves), feature_index, threshold,
-    /// left, right, n_samples, value (positive share).
+    /// left, right, n_samples, value (the second class's share: the positive share of a binary
+    /// label) and `share_0`, `share_1`, ... (every class's share, in class order).
     pub fn to_batch(&self, names: &[String]) -> Result<RecordBatch> {
-        let (
-            mut tree,
-            mut node,
-            mut fname,
-            mut fidx,
-            mut thr,
-            mut left,
-            mut right,
-            mut n,
-            mut value,
-        ) = (
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-        );
+        let (mut tree, mut node, mut fname, mut fidx) = (vec![], vec![], vec![], vec![]);
+        let (mut thr, mut left, mut right, mut n) = (vec![], vec![], vec![], vec![]);
+        let mut shares: Vec<Vec<f64>> = vec![vec![]; self.classes];
         for (t, tr) in self.trees.iter().enumerate() {
             for (i, nd) in tr.nodes.iter().enumerate() {
                 tree.push(t as i64);
@@ -499,11 +538,13 @@ impl Forest {
                 left.push(nd.left);
                 right.push(nd.right);
                 n.push(nd.n);
-                value.push(nd.value);
+                for (c, col) in shares.iter_mut().enumerate() {
+                    col.push(nd.shares.get(c).copied().unwrap_or(0.0));
+                }
             }
         }
         let split = self.trees.first().is_some_and(|t| t.entropy);
-        let schema = Schema::new(vec![
+        let mut fields = vec![
             Field::new("tree", DataType::Int64, false),
             Field::new("node", DataType::Int64, false),
             Field::new("feature", DataType::Utf8, true),
@@ -513,32 +554,42 @@ impl Forest {
             Field::new("right", DataType::Int64, false),
             Field::new("n_samples", DataType::Float64, false),
             Field::new("value", DataType::Float64, false),
-        ])
-        .with_metadata(
+        ];
+        let value = shares.get(1).cloned().unwrap_or_default();
+        let n_rows = value.len();
+        let mut cols: Vec<datafusion::arrow::array::ArrayRef> = vec![
+            Arc::new(Int64Array::from(tree)),
+            Arc::new(Int64Array::from(node)),
+            Arc::new(StringArray::from(fname)),
+            Arc::new(Int64Array::from(fidx)),
+            Arc::new(Float64Array::from(thr)),
+            Arc::new(Int64Array::from(left)),
+            Arc::new(Int64Array::from(right)),
+            Arc::new(Float64Array::from(n)),
+            Arc::new(Float64Array::from(value)),
+        ];
+        for (c, col) in shares.into_iter().enumerate() {
+            fields.push(Field::new(format!("share_{c}"), DataType::Float64, false));
+            cols.push(Arc::new(Float64Array::from(col)));
+        }
+        // also as a column: schema metadata does not survive every Parquet reader
+        let quality = if split { "entropy" } else { "gini" };
+        fields.push(Field::new("split_quality", DataType::Utf8, false));
+        cols.push(Arc::new(StringArray::from(vec![quality; n_rows])));
+        let schema = Schema::new(fields).with_metadata(
             [(
                 "split_quality".to_string(),
                 if split { "entropy" } else { "gini" }.to_string(),
             )]
             .into(),
         );
-        Ok(RecordBatch::try_new(
-            Arc::new(schema),
-            vec![
-                Arc::new(Int64Array::from(tree)),
-                Arc::new(Int64Array::from(node)),
-                Arc::new(StringArray::from(fname)),
-                Arc::new(Int64Array::from(fidx)),
-                Arc::new(Float64Array::from(thr)),
-                Arc::new(Int64Array::from(left)),
-                Arc::new(Int64Array::from(right)),
-                Arc::new(Float64Array::from(n)),
-                Arc::new(Float64Array::from(value)),
-            ],
-        )?)
+        Ok(RecordBatch::try_new(Arc::new(schema), cols)?)
     }
 
-    /// Restores a forest written by [`Forest::to_batch`].
-    pub fn from_batch(batch: &RecordBatch, width: usize) -> Result<Self> {
+    /// Restores a forest written by [`Forest::to_batch`] for `width` features and `classes`
+    /// classes (a table without `share_` columns, from an earlier version, is binary: its
+    /// `value` is the positive share).
+    pub fn from_batch(batch: &RecordBatch, width: usize, classes: usize) -> Result<Self> {
         let col = |name: &str| -> Result<datafusion::arrow::array::ArrayRef> {
             batch.column_by_name(name).cloned().ok_or_else(|| {
                 exec_datafusion_err!("model store: nodes.parquet has no column '{name}'")
@@ -558,15 +609,36 @@ impl Forest {
         };
         let (tree, feature, left, right) =
             (i("tree")?, i("feature_index")?, i("left")?, i("right")?);
-        let (thr, n, value) = (f("threshold")?, f("n_samples")?, f("value")?);
-        let entropy = batch
-            .schema()
-            .metadata()
-            .get("split_quality")
-            .is_some_and(|s| s == "entropy");
+        let (thr, n) = (f("threshold")?, f("n_samples")?);
+        let shares: Vec<Vec<f64>> = if batch.column_by_name("share_0").is_some() {
+            (0..classes)
+                .map(|c| f(&format!("share_{c}")))
+                .collect::<Result<_>>()?
+        } else if classes == 2 {
+            let v = f("value")?;
+            vec![v.iter().map(|p| 1.0 - p).collect(), v]
+        } else {
+            return exec_err!(
+                "model store: nodes.parquet has no class shares for {classes} classes"
+            );
+        };
+        let entropy = match batch.column_by_name("split_quality") {
+            Some(c) => {
+                let c = cast(c, &DataType::Utf8)?;
+                let c = c.as_string::<i32>();
+                c.iter().next().flatten() == Some("entropy")
+            }
+            None => batch
+                .schema()
+                .metadata()
+                .get("split_quality")
+                .is_some_and(|s| s == "entropy"),
+        };
         let mut trees: Vec<Tree> = vec![];
         for r in 0..batch.num_rows() {
-            let t = tree[r] as usize;
+            let t = usize::try_from(tree[r]).map_err(|_| {
+                exec_datafusion_err!("model store: nodes.parquet has tree {}", tree[r])
+            })?;
             while trees.len() <= t {
                 trees.push(Tree {
                     nodes: vec![],
@@ -585,7 +657,7 @@ impl Forest {
                 left: left[r],
                 right: right[r],
                 n: n[r],
-                value: value[r],
+                shares: shares.iter().map(|s| s[r]).collect(),
             });
         }
         for t in &trees {
@@ -596,7 +668,11 @@ impl Forest {
                 return exec_err!("model store: nodes.parquet has a child index out of range");
             }
         }
-        Ok(Self { trees, width })
+        Ok(Self {
+            trees,
+            width,
+            classes,
+        })
     }
 }
 
@@ -612,10 +688,11 @@ mod tests {
             vec![0.0, 5.0, 1.0, 3.0, 2.0, 4.0, 3.0, 1.0, 4.0, 2.0, 5.0, 0.0],
         )
         .unwrap();
-        let y = [false, false, true, true, true, true];
+        let y = [0, 0, 1, 1, 1, 1];
         let f = fit_tree(
             &x,
             &y,
+            2,
             TreeHyper {
                 max_depth: Some(1),
                 min_samples_leaf: 1,
@@ -623,23 +700,23 @@ mod tests {
             },
         )
         .unwrap();
-        let p = f.probabilities(&x);
+        let p = f.class_probabilities(&x).column(1).to_vec();
         assert_eq!(p, vec![0.0, 0.0, 1.0, 1.0, 1.0, 1.0]);
-        assert!((f.base() - 4.0 / 6.0).abs() < 1e-15);
-        let c = f.contributions(&x);
+        assert!((f.base(1) - 4.0 / 6.0).abs() < 1e-15);
+        let c = f.contributions(&x, &[1; 6]);
         for (i, row) in c.rows().into_iter().enumerate() {
-            assert!((row.sum() + f.base() - p[i]).abs() < 1e-12);
+            assert!((row.sum() + f.base(1) - p[i]).abs() < 1e-12);
         }
         assert_eq!(f.importance(), vec![1.0, 0.0]);
         let names = vec!["x0".to_string(), "x1".to_string()];
-        let back = Forest::from_batch(&f.to_batch(&names).unwrap(), 2).unwrap();
+        let back = Forest::from_batch(&f.to_batch(&names).unwrap(), 2, 2).unwrap();
         assert_eq!(back, f);
     }
 
     #[test]
     fn forest_is_seeded() {
         let x = Array2::from_shape_fn((40, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
-        let y: Vec<bool> = (0..40).map(|i| (i * 7) % 11 > 5).collect();
+        let y: Vec<u32> = (0..40).map(|i| u32::from((i * 7) % 11 > 5)).collect();
         let h = ForestHyper {
             n_trees: 9,
             tree: TreeHyper {
@@ -649,14 +726,39 @@ mod tests {
             },
             max_features: MaxFeatures::Count(2),
         };
-        let a = fit_forest(&x, &y, h, 3).unwrap();
-        let b = fit_forest(&x, &y, h, 3).unwrap();
+        let a = fit_forest(&x, &y, 2, h, 3).unwrap();
+        let b = fit_forest(&x, &y, 2, h, 3).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.trees.len(), 9);
-        let c = a.contributions(&x);
-        let p = a.probabilities(&x);
+        let c = a.contributions(&x, &[1; 40]);
+        let p = a.class_probabilities(&x).column(1).to_vec();
         for (i, row) in c.rows().into_iter().enumerate() {
-            assert!((row.sum() + a.base() - p[i]).abs() < 1e-12);
+            assert!((row.sum() + a.base(1) - p[i]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn three_classes() {
+        // x0 < 2: class 0, 2..4: class 1, >= 4: class 2
+        let x = Array2::from_shape_fn((6, 1), |(i, _)| i as f64);
+        let y = [0, 0, 1, 1, 2, 2];
+        let h = TreeHyper {
+            max_depth: None,
+            min_samples_leaf: 1,
+            entropy: false,
+        };
+        let f = fit_tree(&x, &y, 3, h).unwrap();
+        let p = f.class_probabilities(&x);
+        for (i, &c) in y.iter().enumerate() {
+            assert_eq!(p[[i, c as usize]], 1.0);
+        }
+        let names = vec!["x0".to_string()];
+        let back = Forest::from_batch(&f.to_batch(&names).unwrap(), 1, 3).unwrap();
+        assert_eq!(back, f);
+        let cls: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+        let c = f.contributions(&x, &cls);
+        for (i, &k) in cls.iter().enumerate() {
+            assert!((c[[i, 0]] + f.base(k) - 1.0).abs() < 1e-12);
         }
     }
 }

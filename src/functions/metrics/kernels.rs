@@ -171,9 +171,91 @@ pub fn binary_metrics(probs: &[f64], labels: &[bool]) -> BTreeMap<String, Option
     m
 }
 
+/// Classification metrics of class probabilities (rows × classes, three or more classes)
+/// against class indices, as scikit-learn's macro averages: accuracy of the most likely class;
+/// precision, recall and F1 per class (0 where undefined, as scikit-learn's `zero_division`)
+/// averaged over classes; `roc_auc` the mean one-vs-rest AUC (NULL when a class is absent
+/// from the labels); `log_loss` the mean −ln P(true class), clipped as [`log_loss_term`].
+/// A class index ≥ the number of columns counts as a wrong prediction.
+pub fn multiclass_metrics(
+    probs: &ndarray::Array2<f64>,
+    y: &[u32],
+) -> BTreeMap<String, Option<f64>> {
+    let (n, k) = probs.dim();
+    let mut tp = vec![0u64; k];
+    let mut predicted = vec![0u64; k];
+    let mut actual = vec![0u64; k];
+    let mut ll = 0.0;
+    for (row, &c) in probs.rows().into_iter().zip(y) {
+        let c = c as usize;
+        let mut best = 0;
+        for (j, v) in row.iter().enumerate() {
+            if *v > row[best] {
+                best = j;
+            }
+        }
+        predicted[best] += 1;
+        // a class index out of range (a held-out class training never saw) is always wrong
+        let p = if c < k {
+            actual[c] += 1;
+            tp[c] += u64::from(best == c);
+            row[c]
+        } else {
+            0.0
+        };
+        ll += -p.clamp(f64::EPSILON, 1.0 - f64::EPSILON).ln();
+    }
+    let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+    let mean = |v: Vec<f64>| (n > 0 && k > 0).then(|| v.iter().sum::<f64>() / k as f64);
+    let precision: Vec<f64> = (0..k).map(|c| ratio(tp[c], predicted[c])).collect();
+    let recall: Vec<f64> = (0..k).map(|c| ratio(tp[c], actual[c])).collect();
+    let f1: Vec<f64> = (0..k)
+        .map(|c| ratio(2 * tp[c], predicted[c] + actual[c]))
+        .collect();
+    let auc: Option<Vec<f64>> = (0..k)
+        .map(|c| {
+            let mut pairs: Vec<(f64, bool)> = probs
+                .column(c)
+                .iter()
+                .zip(y)
+                .map(|(&p, &l)| (p, l as usize == c))
+                .collect();
+            roc_auc(&mut pairs)
+        })
+        .collect();
+    let mut m = BTreeMap::new();
+    m.insert(
+        "accuracy".into(),
+        (n > 0).then(|| tp.iter().sum::<u64>() as f64 / n as f64),
+    );
+    m.insert("precision".into(), mean(precision));
+    m.insert("recall".into(), mean(recall));
+    m.insert("f1_score".into(), mean(f1));
+    m.insert("roc_auc".into(), auc.and_then(mean));
+    m.insert("log_loss".into(), (n > 0).then(|| ll / n as f64));
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multiclass_by_hand() {
+        // three rows, three classes: rows 0 and 1 right, row 2 (class 2) predicted 1
+        let p = ndarray::arr2(&[[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.5, 0.3]]);
+        let m = multiclass_metrics(&p, &[0, 1, 2]);
+        assert_eq!(m["accuracy"], Some(2.0 / 3.0));
+        // precision: 1, 1/2, 0 (nothing predicted 2); recall 1, 1, 0
+        assert_eq!(m["precision"], Some(0.5));
+        assert_eq!(m["recall"], Some(2.0 / 3.0));
+        // f1: 1, 2/3, 0
+        assert!((m["f1_score"].unwrap() - (1.0 + 2.0 / 3.0) / 3.0).abs() < 1e-15);
+        // each class's own row scores highest for it except class 1: 0.5 vs 0.8 vs 0.2 -> AUC 1
+        assert_eq!(m["roc_auc"], Some(1.0));
+        let ll = -(0.7f64.ln() + 0.8f64.ln() + 0.3f64.ln()) / 3.0;
+        assert!((m["log_loss"].unwrap() - ll).abs() < 1e-15);
+    }
 
     #[test]
     fn auc_by_hand() {

@@ -5,6 +5,7 @@
 pub mod accuracy;
 pub(crate) mod binary;
 pub mod f1_score;
+pub mod forecast;
 pub mod kernels;
 pub mod lift_at;
 pub mod log_loss;
@@ -34,5 +35,8 @@ pub fn all() -> Vec<AggregateUDF> {
         rmse::rmse_udaf(),
         mae::mae_udaf(),
         r2_score::r2_score_udaf(),
+        forecast::mape_udaf(),
+        forecast::smape_udaf(),
+        forecast::mase_udaf(),
     ]
 }
