@@ -376,12 +376,21 @@ pub async fn train(
             .map(|t| t.date().to_string())
             .unwrap_or_else(|| idx.to_string())
     };
+    let single = si.is_none();
+    let what = |key: &str| {
+        if single {
+            "the series".to_string()
+        } else {
+            format!("series '{key}'")
+        }
+    };
     let mut grids = Vec::with_capacity(per.len());
     for (key, mut rows) in per {
         rows.sort_by_key(|r| r.0);
         if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
             return exec_err!(
-                "{stmt}: series '{key}' has more than one row for the {} starting {}; expected one row per period (aggregate with GROUP BY, e.g. sum per date_trunc('{}', ...))",
+                "{stmt}: {} has more than one row for the {} starting {}; expected one row per period (aggregate with GROUP BY, e.g. sum per date_trunc('{}', ...))",
+                what(&key),
                 period.name(),
                 describe(w[0].0),
                 period.name()
@@ -396,7 +405,8 @@ pub async fn train(
         let len = usize::try_from(last - first + 1).unwrap_or(0);
         if len > 1_000_000 {
             return exec_err!(
-                "{stmt}: series '{key}' spans {len} {}s; at most 1,000,000 periods per series",
+                "{stmt}: {} spans {len} {}s; at most 1,000,000 periods per series",
+                what(&key),
                 period.name()
             );
         }
@@ -410,7 +420,8 @@ pub async fn train(
             Fill::Error => {
                 if let Some(p) = y.iter().position(|v| v.is_none()) {
                     return exec_err!(
-                        "{stmt}: series '{key}' has no value for the {} starting {} (fill = 'error'; use fill = 'zero' or 'interpolate')",
+                        "{stmt}: {} has no value for the {} starting {} (fill = 'error'; use fill = 'zero' or 'interpolate')",
+                        what(&key),
                         period.name(),
                         describe(first + p as i64)
                     );
