@@ -50,6 +50,10 @@ pub const ANALYSES: &[(&str, &str)] = &[
         "sql/recommendations.sql",
         include_str!("../../sql/recommendations.sql"),
     ),
+    (
+        "sql/demand_forecast.sql",
+        include_str!("../../sql/demand_forecast.sql"),
+    ),
 ];
 
 /// Runs the demo.

@@ -5,7 +5,13 @@
 //! signal. Products have planted co-purchase pairs. The ground truth is written to
 //! `segments.parquet` so tests can check that models recover it.
 //!
-//! Tables (Parquet): customers, products, orders, order_items, events, segments, pairs.
+//! Demand has the structure forecasting needs: orders follow a weekly cycle (weekends busiest,
+//! [`WEEKDAY_WEIGHT`]), the active customer base grows over the first months, 24 products run
+//! week-long promotions (`promotions.parquet`) that lift their sales, and the Zipf-like
+//! popularity leaves a long tail of products with intermittent daily demand.
+//!
+//! Tables (Parquet): customers, products, orders, order_items, events, segments, pairs,
+//! promotions.
 //! History runs from 2024-01-01 to 2025-12-31; analyses use `as_of = 2026-01-01`.
 
 use std::fs::File;
@@ -29,6 +35,11 @@ use rand_distr::{Exp, LogNormal, Poisson};
 pub const START: (i32, u32, u32) = (2024, 1, 1);
 /// Days of history (2024-01-01 .. 2025-12-31).
 pub const DAYS: i64 = 731;
+
+/// Relative order intensity by weekday, Monday first (2024-01-01 is a Monday); an order is
+/// kept with probability weight / max, and rates are raised by the mean keep rate so a
+/// segment's `orders_per_month` stays its average.
+pub const WEEKDAY_WEIGHT: [f64; 7] = [0.75, 0.8, 0.85, 0.9, 1.05, 1.3, 1.35];
 
 /// A hidden customer segment.
 struct Segment {
@@ -255,6 +266,37 @@ pub fn generate(out: &Path, customers: usize, seed: u64) -> Result<GenSummary> {
     ])?;
     pair_sink.close()?;
 
+    // ---- promotions: 24 week-long promotions of products among the 300 most popular; while
+    // one runs, an item drawn for a basket is the promoted product with p = 0.2
+    let mut promos: Vec<(usize, i64)> = (0..24)
+        .map(|_| (by_pop[rng.gen_range(0..300)], rng.gen_range(30..DAYS - 14)))
+        .collect();
+    promos.sort_by_key(|p| (p.1, p.0));
+    let mut promo_sink = Sink::new(
+        out,
+        "promotions",
+        vec![
+            Field::new("product_id", DataType::Int64, false),
+            Field::new("start_date", DataType::Date32, false),
+            Field::new("end_date", DataType::Date32, false),
+        ],
+    )?;
+    let day0 = (start - epoch).num_days() as i32;
+    promo_sink.write(vec![
+        Arc::new(Int64Array::from_iter_values(
+            promos.iter().map(|p| p.0 as i64 + 1),
+        )),
+        Arc::new(Date32Array::from_iter_values(
+            promos.iter().map(|p| day0 + p.1 as i32),
+        )),
+        Arc::new(Date32Array::from_iter_values(
+            promos.iter().map(|p| day0 + p.1 as i32 + 6),
+        )),
+    ])?;
+    promo_sink.close()?;
+    let max_w = WEEKDAY_WEIGHT.iter().copied().fold(0.0, f64::max);
+    let mean_keep = WEEKDAY_WEIGHT.iter().sum::<f64>() / 7.0 / max_w;
+
     let mut cust_sink = Sink::new(
         out,
         "customers",
@@ -351,7 +393,7 @@ pub fn generate(out: &Path, customers: usize, seed: u64) -> Result<GenSummary> {
         // Active life in days; purchases follow a Poisson process while active.
         let life_days = Exp::new(churn / 30.0).map_err(err)?.sample(&mut rng);
         let end_day = (signup_day as f64 + life_days).min(DAYS as f64);
-        let gap = Exp::new(rate / 30.0).map_err(err)?;
+        let gap = Exp::new(rate / 30.0 / mean_keep).map_err(err)?;
         // Most customers buy on sign-up day; the rest browse first.
         let mut t = signup_day as f64
             + if rng.gen_bool(0.8) {
@@ -361,6 +403,18 @@ pub fn generate(out: &Path, customers: usize, seed: u64) -> Result<GenSummary> {
             };
         let pref_cat = rng.gen_range(0..CATEGORIES.len());
         while t < end_day {
+            // the weekly cycle: thin the order stream by weekday
+            let dow = (t.floor() as i64).rem_euclid(7) as usize;
+            if !rng.gen_bool(WEEKDAY_WEIGHT[dow] / max_w) {
+                t += gap.sample(&mut rng).max(0.5);
+                continue;
+            }
+            let day = t.floor() as i64;
+            let promoted: Vec<usize> = promos
+                .iter()
+                .filter(|p| day >= p.1 && day < p.1 + 7)
+                .map(|p| p.0)
+                .collect();
             let ts = micros(start_dt) + (t * day_us as f64) as i64;
             let extra = Poisson::new(seg.extra_items.max(0.01))
                 .map_err(err)?
@@ -371,6 +425,9 @@ pub fn generate(out: &Path, customers: usize, seed: u64) -> Result<GenSummary> {
                 // Lean towards the customer's favourite category.
                 if rng.gen_bool(0.3) {
                     p = (p / CATEGORIES.len()) * CATEGORIES.len() + pref_cat;
+                }
+                if !promoted.is_empty() && rng.gen_bool(0.2) {
+                    p = promoted[rng.gen_range(0..promoted.len())];
                 }
                 if !basket.contains(&p) {
                     basket.push(p);

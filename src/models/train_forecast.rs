@@ -130,9 +130,11 @@ fn settings(o: &ModelOptions) -> Result<Settings> {
         None | Some("zero") => Fill::Zero,
         Some("null") | Some("interpolate") => Fill::Interpolate,
         Some("error") => Fill::Error,
-        Some(other) => return plan_err!(
+        Some(other) => {
+            return plan_err!(
             "CREATE MODEL: option fill = '{other}'; expected zero, interpolate (or null) or error"
-        ),
+        )
+        }
     };
     let level = o.number("level", 0.95, 0.5, 0.999)?;
     Ok(Settings {

@@ -117,7 +117,14 @@ impl Manifest {
     /// The metric shown by `SHOW MODELS` as the model's key figure.
     pub fn key_metric(&self) -> Option<(String, Option<f64>)> {
         let m = self.metrics.as_ref()?;
-        for k in ["roc_auc", "r2", "accuracy", "inertia", "log_likelihood", "mase"] {
+        for k in [
+            "roc_auc",
+            "r2",
+            "accuracy",
+            "inertia",
+            "log_likelihood",
+            "mase",
+        ] {
             if let Some(v) = m.values.get(k) {
                 return Some((format!("{}_{}", m.dataset, k), *v));
             }
