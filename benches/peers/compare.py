@@ -9,10 +9,12 @@ fast wrong answer cannot pass. Ratios are cohort / peer: below 1 means cohort is
 """
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -79,6 +81,58 @@ def write_interactions(path, users, items, rows, seed):
     key = np.unique(u.astype(np.int64) * items + i, return_counts=True)
     pq.write_table(pa.table({"user_id": key[0] // items, "item_id": key[0] % items,
                              "n": key[1].astype(np.float64)}), path)
+
+
+def write_sales(train_path, holdout_path, series, days, holdout, seed):
+    """Daily unit sales of `series` SKUs over `days` days: a log-normal level, a weekly
+    season (multiplicative for half the SKUs, additive for the others) of random shape and
+    amplitude, a mild linear trend (-30%..+30% a year), Poisson noise for half the SKUs and
+    normal noise (CV 5-25%) for the others, floored at 1 unit so every series is positive
+    (multiplicative ETS models are candidates on both sides). The last `holdout` days go to
+    `holdout_path`, the rest to `train_path` (sku BIGINT, day DATE, units DOUBLE)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    level = 5.0 + rng.lognormal(np.log(20.0), 0.9, series)
+    growth = rng.uniform(-0.3, 0.3, series)
+    base = level[:, None] * (1.0 + growth[:, None] * t[None, :] / 365.0)
+    shape = rng.standard_normal((series, 7))
+    shape -= shape.mean(axis=1, keepdims=True)
+    shape /= np.abs(shape).max(axis=1, keepdims=True)
+    amp = rng.uniform(0.1, 0.5, series)
+    week = shape[:, t % 7] * amp[:, None]
+    multiplicative = rng.random(series) < 0.5
+    mu = np.where(multiplicative[:, None], base * (1.0 + week), base + level[:, None] * week)
+    poisson = rng.random(series) < 0.5
+    cv = rng.uniform(0.05, 0.25, series)
+    noisy = np.where(poisson[:, None], rng.poisson(np.maximum(mu, 0.0)).astype(np.float64),
+                     mu + rng.standard_normal(mu.shape) * cv[:, None] * mu)
+    units = np.maximum(noisy, 1.0)
+    start = np.datetime64("2025-01-01")
+    sku = np.repeat(np.arange(1, series + 1, dtype=np.int64), days)
+    day = np.tile(start + t, series)
+    cut = days - holdout
+    keep = np.tile(t < cut, series)
+    for path, rows in ((train_path, keep), (holdout_path, ~keep)):
+        pq.write_table(pa.table({"sku": sku[rows], "day": pa.array(day[rows], pa.date32()),
+                                 "units": units.reshape(-1)[rows]}), path)
+    return int((noisy < 1.0).sum())
+
+
+def prepare_forecast(args, work):
+    root = work / "forecast"
+    data = root / "data"
+    marker = root / f"ready-{args.fc_series}-{args.fc_days}-{args.fc_horizon}"
+    if marker.exists():
+        print(f"data: reusing {data}")
+        return root
+    data.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    floored = write_sales(data / "sales.parquet", root / "holdout.parquet", args.fc_series,
+                          args.fc_days, args.fc_horizon, 6)
+    print(f"data: sales {args.fc_series:,} series x {args.fc_days} days "
+          f"({floored:,} values floored at 1): {time.perf_counter() - t:.1f} s")
+    marker.touch()
+    return root
 
 
 def prepare(args, work):
@@ -149,7 +203,8 @@ class Cohort:
 
     def run(self, statements, measured):
         """Runs the statements as one script; returns (engine s of statement `measured`
-        (1-based), process s, RSS MiB, the last result table)."""
+        (1-based; a list: the sum of those statements), process s, RSS MiB, the last result
+        table). Every statement's time is left in self.times."""
         with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
             f.write(";\n".join(statements) + ";\n")
             script = f.name
@@ -161,7 +216,9 @@ class Cohort:
         times = {int(m.group(1)): float(m.group(2))
                  for m in re.finditer(r"statement (\d+) \(line \d+\): ([0-9.]+) s", se)}
         result = tables(so)
-        return times[measured], wall, rss, (result[-1] if result else [])
+        self.times = times
+        engine = sum(times[i] for i in measured) if isinstance(measured, list) else times[measured]
+        return engine, wall, rss, (result[-1] if result else [])
 
 
 def peer(args, *case):
@@ -338,6 +395,147 @@ def case_als(args, co, res, shop):
             f"rows {rows_c} vs {rows_p}", rows_c == rows_p)
 
 
+def series_matrix(path, value, series, days):
+    """Column `value` of a (sku, day, ...) Parquet file as a series x days matrix, rows in sku
+    order, columns in day order; also the first day of each row (checks the horizon)."""
+    t = pq.read_table(path).sort_by([("sku", "ascending"), ("day", "ascending")])
+    sku = t.column("sku").to_numpy()
+    day = t.column("day").cast(pa.int32()).to_numpy()
+    if len(sku) != series * days or not (sku.reshape(series, days) == sku[::days, None]).all():
+        raise ValueError(f"{path}: expected {days} rows for each of {series} series, got {len(sku)} rows")
+    d = day.reshape(series, days)
+    if not (np.diff(d, axis=1) == 1).all():
+        raise ValueError(f"{path}: days are not consecutive within every series")
+    return sku[::days], d[:, 0], t.column(value).to_numpy().reshape(series, days)
+
+
+def accuracy(train, actual, fc, m=7):
+    """Per-series MASE (scale: in-sample mean |y_t - y_{t-m}| of the training days) and sMAPE
+    (M4: 200 |y - f| / (|y| + |f|), in %) of the forecast matrix against the held-out days."""
+    scale = np.abs(train[:, m:] - train[:, :-m]).mean(axis=1)
+    err = np.abs(actual - fc)
+    mase = err.mean(axis=1) / scale
+    smape = (200.0 * err / (np.abs(actual) + np.abs(fc))).mean(axis=1)
+    return mase, smape
+
+
+def case_forecast(args, res, root, work):
+    n, h, days = args.fc_series, args.fc_horizon, args.fc_days
+    data, holdout = root / "data", root / "holdout.parquet"
+    stmts = ["CREATE MODEL demand OPTIONS (type = 'forecast', time_col = 'day', value_col = 'units', "
+             f"series_col = 'sku', season_length = 7, horizon = {h}, method = 'ets', backtest = false) "
+             "AS SELECT sku, day, units FROM sales",
+             f"COPY (SELECT * FROM forecast('demand')) TO '{root / 'cohort_forecast.parquet'}' "
+             "STORED AS PARQUET"]
+    breakdown = []
+
+    def cohort_once():
+        models = root / "models"
+        shutil.rmtree(models, ignore_errors=True)
+        co = Cohort(args.cohort, data, models)
+        r = co.run(stmts, [1, 2])
+        breakdown.append((co.times[1], co.times[2]))
+        return r
+
+    def peer_once():
+        specs = root / "sf_specs"
+        shutil.rmtree(specs, ignore_errors=True)
+        specs.mkdir()
+        return peer(args, "ets", data / "sales.parquet", h, args.fc_jobs,
+                    root / "sf_forecast.parquet", specs)
+
+    c, p = alternate(args.fc_reps, cohort_once, peer_once)
+    print(f"  forecast: cohort CREATE MODEL {statistics.median(b[0] for b in breakdown):.3f} s + "
+          f"forecast() {statistics.median(b[1] for b in breakdown):.3f} s (medians); "
+          f"statsforecast {p[0][3]['version']}, n_jobs = {args.fc_jobs}", flush=True)
+
+    # ---- checks and accuracy: the forecasts of the last repetition of each side
+    skus, _, y_train = series_matrix(data / "sales.parquet", "units", n, days - h)
+    _, first_out, y_out = series_matrix(holdout, "units", n, h)
+    cf = pq.read_table(root / "cohort_forecast.parquet").rename_columns(
+        ["sku", "day", "forecast", "lower", "upper"])
+    cf = cf.set_column(0, "sku", cf.column("sku").cast(pa.int64()))
+    pq.write_table(cf, root / "cohort_forecast_norm.parquet")
+    problems = []
+    sk_c, first_c, f_c = series_matrix(root / "cohort_forecast_norm.parquet", "forecast", n, h)
+    _, _, lo_c = series_matrix(root / "cohort_forecast_norm.parquet", "lower", n, h)
+    _, _, hi_c = series_matrix(root / "cohort_forecast_norm.parquet", "upper", n, h)
+    sk_p, first_p, f_p = series_matrix(root / "sf_forecast.parquet", "forecast", n, h)
+    _, _, lo_p = series_matrix(root / "sf_forecast.parquet", "lower", n, h)
+    _, _, hi_p = series_matrix(root / "sf_forecast.parquet", "upper", n, h)
+    for name, sk, first in (("cohort", sk_c, first_c), ("statsforecast", sk_p, first_p)):
+        if not (sk == skus).all() or not (first == first_out).all():
+            problems.append(f"{name}: series or horizon days differ from the hold-out")
+    for name, f, lo, hi in (("cohort", f_c, lo_c, hi_c), ("statsforecast", f_p, lo_p, hi_p)):
+        bad = ~np.isfinite(f) | ~np.isfinite(lo) | ~np.isfinite(hi)
+        if bad.any():
+            problems.append(f"{name}: {int(bad.any(axis=1).sum())} series with non-finite values, "
+                            f"e.g. sku {int(skus[bad.any(axis=1)][0])}")
+        if ((lo > f + 1e-9) | (f > hi + 1e-9)).any():
+            problems.append(f"{name}: lower <= forecast <= upper fails")
+    mase_c, smape_c = accuracy(y_train, y_out, f_c)
+    mase_p, smape_p = accuracy(y_train, y_out, f_p)
+    cover_c = float(((y_out >= lo_c) & (y_out <= hi_c)).mean())
+    cover_p = float(((y_out >= lo_p) & (y_out <= hi_p)).mean())
+    # statsforecast's chosen models, keyed by the SHA-1 of the series (peers.record_ets_specs)
+    by_hash = {}
+    for f in (root / "sf_specs").glob("*.tsv"):
+        for line in f.read_text().splitlines():
+            key, method = line.split("\t")
+            by_hash[key] = method[4:-1].replace(",", "")  # ETS(M,Ad,A) -> MAdA
+    spec_p = {int(k): by_hash.get(hashlib.sha1(np.ascontiguousarray(y_train[i]).tobytes()).hexdigest())
+              for i, k in enumerate(skus)}
+    if sum(v is not None for v in spec_p.values()) != n:
+        problems.append(f"statsforecast's model is known for {sum(v is not None for v in spec_p.values())} "
+                        f"of {n} series")
+    stored = sorted((root / "models").rglob("forecast.parquet"))
+    ct = pq.read_table(stored[-1], columns=["series", "spec", "method"])
+    spec_c = {int(k): (sp or meth) for k, sp, meth in
+              zip(ct.column("series").to_pylist(), ct.column("spec").to_pylist(),
+                  ct.column("method").to_pylist())}
+    same = np.array([spec_c.get(int(k)) == spec_p.get(int(k)) for k in skus])
+    counts_c, counts_p = {}, {}
+    for k in skus:
+        counts_c[spec_c.get(int(k))] = counts_c.get(spec_c.get(int(k)), 0) + 1
+        counts_p[spec_p.get(int(k))] = counts_p.get(spec_p.get(int(k)), 0) + 1
+    mc, mp = float(np.nanmean(mase_c)), float(np.nanmean(mase_p))
+    sc, sp = float(np.nanmean(smape_c)), float(np.nanmean(smape_p))
+    within = abs(mc - mp) <= args.fc_mase_tol * mp
+    if not within:
+        problems.append(f"mean MASE {mc:.4f} vs {mp:.4f}: more than {args.fc_mase_tol:.0%} apart")
+    ok = not problems
+    # the series where the two disagree most, and any series forecast far off by either side
+    rel = np.abs(f_c - f_p).mean(axis=1) / np.abs(f_p).mean(axis=1)
+    worst = np.argsort(-rel)[:5]
+    detail = {
+        "mase": [mc, mp], "smape": [sc, sp],
+        "median_mase": [float(np.median(mase_c)), float(np.median(mase_p))],
+        "coverage95": [cover_c, cover_p], "same_spec_share": float(same.mean()),
+        "cohort_better_mase_share": float((mase_c < mase_p).mean()),
+        "mean_rel_forecast_diff": float(rel.mean()), "median_rel_forecast_diff": float(np.median(rel)),
+        "series_rel_diff_over_10pct": int((rel > 0.10).sum()),
+        "mase_over_3": [int((mase_c > 3).sum()), int((mase_p > 3).sum())],
+        "specs_cohort": dict(sorted(((str(k), v) for k, v in counts_c.items()), key=lambda kv: -kv[1])),
+        "specs_statsforecast": dict(sorted(((str(k), v) for k, v in counts_p.items()), key=lambda kv: -kv[1])),
+        "cohort_statement_s": breakdown,
+        "most_different": [{"sku": int(skus[i]), "rel_diff": float(rel[i]),
+                            "spec": [spec_c.get(int(skus[i])), spec_p.get(int(skus[i]))],
+                            "mase": [float(mase_c[i]), float(mase_p[i])],
+                            "mean_forecast": [float(f_c[i].mean()), float(f_p[i].mean())],
+                            "mean_actual": float(y_out[i].mean()),
+                            "mean_last_28_train": float(y_train[i, -h:].mean())} for i in worst],
+        "problems": problems,
+    }
+    (work / "forecast_accuracy.json").write_text(json.dumps(detail, indent=1))
+    print(f"  forecast: MASE {mc:.4f} vs {mp:.4f}, sMAPE {sc:.3f}% vs {sp:.3f}%, 95% coverage "
+          f"{cover_c:.3f} vs {cover_p:.3f}, same ETS model {same.mean():.1%}, mean relative "
+          f"forecast difference {rel.mean():.2%}; {problems or 'checks pass'}", flush=True)
+    res.add(f"(i) AutoETS fit + forecast {h} days, {n:,} daily series x {days - h} days",
+            f"statsforecast {p[0][3]['version']} AutoETS (n_jobs = {args.fc_jobs})", c, p,
+            f"hold-out MASE {mc:.4f} vs {mp:.4f}, sMAPE {sc:.2f}% vs {sp:.2f}%, same model "
+            f"{same.mean():.1%}" + ("" if ok else "; " + "; ".join(problems)), ok)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cohort", required=True)
@@ -349,7 +547,14 @@ def main():
     ap.add_argument("--rec-users", type=int, default=100_000)
     ap.add_argument("--rec-items", type=int, default=20_000)
     ap.add_argument("--rec-rows", type=int, default=2_000_000)
-    ap.add_argument("--cases", default="rfm,logistic,score,kmeans,als,scaling",
+    ap.add_argument("--fc-series", type=int, default=10_000)
+    ap.add_argument("--fc-days", type=int, default=365, help="days per series, hold-out included")
+    ap.add_argument("--fc-horizon", type=int, default=28, help="held-out days, forecast by both")
+    ap.add_argument("--fc-reps", type=int, default=3, help="repetitions of the forecast case")
+    ap.add_argument("--fc-jobs", type=int, default=os.cpu_count(), help="statsforecast n_jobs")
+    ap.add_argument("--fc-mase-tol", type=float, default=0.03,
+                    help="largest relative difference of the mean hold-out MASEs")
+    ap.add_argument("--cases", default="rfm,logistic,score,kmeans,als,scaling,forecast",
                     help="comma-separated subset of the cases to run")
     ap.add_argument("--scaling", default="1000000,3000000,10000000",
                     help="row counts for case (g), comma-separated ('' to skip)")
@@ -357,13 +562,18 @@ def main():
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    shop = prepare(args, work)
-    threads = os.cpu_count()
-    co = Cohort(args.cohort, shop, work / "models")
-    res = Results()
-    orders = pq.ParquetFile(shop / "orders.parquet").metadata.num_rows
-    print(f"cases ({args.reps} repetitions each, alternating; {orders:,} orders):", flush=True)
     cases = set(args.cases.split(","))
+    res = Results()
+    threads = os.cpu_count()
+    orders = 0
+    if cases - {"forecast"}:
+        shop = prepare(args, work)
+        co = Cohort(args.cohort, shop, work / "models")
+        orders = pq.ParquetFile(shop / "orders.parquet").metadata.num_rows
+    if "forecast" in cases:
+        fc_root = prepare_forecast(args, work)
+    print(f"cases ({args.reps} repetitions each, alternating"
+          + (f"; {orders:,} orders" if orders else "") + "):", flush=True)
     if "rfm" in cases:
         case_rfm(args, co, res, shop, threads)
     rss = ""
@@ -381,6 +591,8 @@ def main():
         case_kmeans(args, co, res, shop)
     if "als" in cases:
         case_als(args, co, res, shop)
+    if "forecast" in cases:
+        case_forecast(args, res, fc_root, work)
     scaling = [int(n) for n in args.scaling.split(",") if n.strip()] if "scaling" in cases else []
     per_row = []
     for n in scaling:

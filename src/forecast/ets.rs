@@ -643,9 +643,10 @@ pub fn candidates(y: &[f64], m: usize) -> Vec<Spec> {
 
 /// Fits every candidate (all of them when `only` is empty, else those listed) and keeps the
 /// first with the smallest AICc; a constant series gets ANN with α = 0.9999. None when no
-/// candidate can be fitted.
+/// candidate can be fitted (a series of 6 observations or fewer is too short for any).
 pub fn auto(y: &[f64], m: usize, only: &[Spec]) -> Option<Fit> {
-    if y.is_empty() {
+    // too short for even the simplest model's parameters (statsforecast's "tiny" rule for ANN)
+    if y.len() <= 6 {
         return None;
     }
     let mut bounds = Bounds::default();

@@ -425,8 +425,9 @@ impl ForecastModel {
                 keys.push(e.key.as_str());
                 ts.push(start.and_utc().timestamp_micros());
                 mean.push(*v);
-                lo.push(iv.as_ref().map(|(l, _)| l[k]));
-                hi.push(iv.as_ref().map(|(_, h)| h[k]));
+                // a bound that cannot be computed (one observation: no spread) is NULL
+                lo.push(iv.as_ref().map(|(l, _)| l[k]).filter(|v| v.is_finite()));
+                hi.push(iv.as_ref().map(|(_, h)| h[k]).filter(|v| v.is_finite()));
             }
         }
         let key_type = self.series_type.clone().unwrap_or(DataType::Utf8);

@@ -42,6 +42,7 @@ pub const OPTIONS: &[&str] = &[
     "level",
     "alpha_d",
     "alpha_p",
+    "backtest",
 ];
 
 /// How missing periods are filled.
@@ -66,6 +67,7 @@ struct Settings {
     method: Method,
     fill: Fill,
     level: f64,
+    backtest: bool,
 }
 
 fn settings(o: &ModelOptions) -> Result<Settings> {
@@ -137,6 +139,18 @@ fn settings(o: &ModelOptions) -> Result<Settings> {
         }
     };
     let level = o.number("level", 0.95, 0.5, 0.999)?;
+    let backtest = match o
+        .raw
+        .get("backtest")
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return plan_err!("CREATE MODEL: option backtest = '{other}'; expected true or false")
+        }
+    };
     Ok(Settings {
         time_col: need("time_col")?,
         value_col: need("value_col")?,
@@ -157,6 +171,7 @@ fn settings(o: &ModelOptions) -> Result<Settings> {
         method,
         fill,
         level,
+        backtest,
     })
 }
 
@@ -444,7 +459,11 @@ pub async fn train(
     let method = st.method.clone();
     let fit_one = |g: &Grid| {
         let fitted = fit_series(&g.values, m, &method);
-        let bt = backtest(&g.values, m, horizon, &method);
+        let bt = if st.backtest {
+            backtest(&g.values, m, horizon, &method)
+        } else {
+            None
+        };
         (fitted, bt)
     };
     let results = parallel_map(&grids, &fit_one);
