@@ -1,4 +1,5 @@
-//! Criterion benchmarks of cohort's kernels, through SQL as users call them.
+//! Criterion benchmarks of cohort's kernels, through SQL as users call them (forecasting: the
+//! per-series kernels directly, as a forecast model runs one per series).
 //! Sizes are named in the benchmark ids; data is deterministic (no random()).
 //! Run: `cargo bench --bench kernels`. CI only compiles this file.
 
@@ -120,5 +121,28 @@ fn rfm(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, scoring, fitting, rfm);
+/// AutoETS on one daily series of a year (weekly season, trend, noise): the per-series cost
+/// a forecast model pays, and the filter alone (one likelihood evaluation).
+fn forecasting(c: &mut Criterion) {
+    use cohort::forecast::ets;
+    let y: Vec<f64> = (0..365)
+        .map(|t| {
+            let season = [0.8, 0.85, 0.9, 0.95, 1.05, 1.2, 1.25][t % 7];
+            let noise = ((t * 7919 % 101) as f64 / 101.0 - 0.5) * 4.0;
+            (40.0 + 0.05 * t as f64) * season + noise
+        })
+        .collect();
+    let mut group = c.benchmark_group("forecast");
+    group.sample_size(10);
+    group.bench_function("auto_ets_365_days", |b| {
+        b.iter(|| ets::auto(&y, 7, &[]).map(|f| f.aicc))
+    });
+    let fit = ets::auto(&y, 7, &[]).expect("a fit");
+    group.bench_function("ets_filter_365_days", |b| {
+        b.iter(|| ets::fit_fixed(&y, fit.spec, 7, fit.params, &fit.init_state).map(|f| f.lik))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, scoring, fitting, rfm, forecasting);
 criterion_main!(benches);
