@@ -168,3 +168,44 @@ pub(crate) fn is_categorical(dt: &DataType) -> bool {
             | DataType::Dictionary(_, _)
     )
 }
+
+/// Applies `f` to every item on up to as many threads as there are cores (workers take the
+/// next item as they finish); results keep the items' order, so what is computed does not
+/// depend on the thread count. None for the items of a worker that panicked.
+pub(crate) fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: &(dyn Fn(&T) -> R + Sync),
+) -> Vec<Option<R>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(|x| Some(f(x))).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = vec![];
+                    loop {
+                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if j >= items.len() {
+                            return done;
+                        }
+                        done.push((j, f(&items[j])));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            if let Ok(done) = w.join() {
+                for (j, r) in done {
+                    out[j] = Some(r);
+                }
+            }
+        }
+    });
+    out
+}

@@ -550,39 +550,8 @@ fn fit_groups<F>(count: usize, fit: &F) -> Vec<Result<Fitted>>
 where
     F: Fn(usize) -> Result<Fitted> + Sync,
 {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(count);
-    if threads <= 1 {
-        return (0..count).map(fit).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut slots: Vec<Option<Result<Fitted>>> = (0..count).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = vec![];
-                    loop {
-                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if j >= count {
-                            return done;
-                        }
-                        done.push((j, fit(j)));
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            // A worker that panicked leaves its groups empty; they are reported below.
-            if let Ok(done) = w.join() {
-                for (j, r) in done {
-                    slots[j] = Some(r);
-                }
-            }
-        }
-    });
-    slots
+    let groups: Vec<usize> = (0..count).collect();
+    crate::util::parallel_map(&groups, &|&j| fit(j))
         .into_iter()
         .map(|r| {
             r.unwrap_or_else(|| exec_err!("CREATE MODEL: training a partition failed unexpectedly"))

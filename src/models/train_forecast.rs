@@ -466,7 +466,7 @@ pub async fn train(
         };
         (fitted, bt)
     };
-    let results = parallel_map(&grids, &fit_one);
+    let results = crate::util::parallel_map(&grids, &fit_one);
     let mut series = Vec::with_capacity(grids.len());
     let mut tests = Vec::with_capacity(grids.len());
     let mut methods: BTreeMap<String, usize> = BTreeMap::new();
@@ -649,43 +649,6 @@ fn interpolate(y: &[Option<f64>]) -> Vec<f64> {
             v0 + (v1 - v0) * (i - i0) as f64 / (i1 - i0) as f64
         })
         .collect()
-}
-
-/// Applies `f` to every item on up to as many threads as there are cores; results keep the
-/// items' order (None for an item whose worker failed).
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: &(dyn Fn(&T) -> R + Sync)) -> Vec<Option<R>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(items.len().max(1));
-    if threads <= 1 {
-        return items.iter().map(|x| Some(f(x))).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = vec![];
-                    loop {
-                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if j >= items.len() {
-                            return done;
-                        }
-                        done.push((j, f(&items[j])));
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            if let Ok(done) = w.join() {
-                for (j, r) in done {
-                    out[j] = Some(r);
-                }
-            }
-        }
-    });
-    out
 }
 
 /// Restores a forecast model from its manifest and `forecast.parquet`.
