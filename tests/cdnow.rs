@@ -597,3 +597,72 @@ async fn multiclass_classifiers_match_scikit_learn() {
     );
     assert!(nn > base + 0.02, "{nn} vs {base}");
 }
+
+/// CDNOW weekly purchase counts, from SQL: the counts are the ones the statsforecast fixture
+/// was made from, and `CREATE MODEL ... type = 'forecast'` on the first 70 weeks picks
+/// statsforecast's AutoETS model and forecasts the last 8 weeks as it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weekly_demand_forecast_matches_statsforecast() {
+    let Some(data) = shared_data("weekly_demand_forecast_matches_statsforecast") else {
+        return;
+    };
+    let text =
+        std::fs::read_to_string(repo().join("tests/fixtures/forecast/forecast_fixtures.json"))
+            .unwrap();
+    let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let series = fx["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "cdnow_weekly")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(dir.path(), 3);
+    run(
+        &s,
+        &format!(
+            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
+            data.join("cdnow_master.parquet").display()
+        ),
+    )
+    .await;
+    run(&s, "CREATE TABLE weekly AS
+        SELECT CAST(DATE '1997-01-01' + CAST(7 * w AS INT) AS DATE) AS week, CAST(n AS DOUBLE) AS purchases
+        FROM (SELECT CAST((order_date - DATE '1997-01-01') / 7 AS BIGINT) AS w, count(*) AS n FROM cdnow GROUP BY 1)").await;
+    let b = run(&s, "SELECT purchases FROM weekly ORDER BY week").await;
+    let ours: Vec<f64> = b
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Float64Type>().values().to_vec())
+        .collect();
+    let want: Vec<f64> = series["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(ours, want, "weekly counts");
+    run(&s, "CREATE MODEL weekly_demand OPTIONS (type = 'forecast', time_col = 'week', value_col = 'purchases', method = 'ets', season_length = 1, horizon = 8)
+             AS SELECT * FROM weekly WHERE week < DATE '1997-01-01' + INTERVAL '490' DAY").await;
+    let got = run(
+        &s,
+        "SELECT forecast FROM forecast('weekly_demand') ORDER BY ts",
+    )
+    .await;
+    let got: Vec<f64> = got
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Float64Type>().values().to_vec())
+        .collect();
+    let auto = &series["models"]["auto_ets"];
+    println!(
+        "cdnow weekly: statsforecast {}; cohort {:?}",
+        auto["method"],
+        &got[..2]
+    );
+    for (k, g) in got.iter().enumerate() {
+        let w = f(&auto["mean"][k]);
+        assert!(
+            (g - w).abs() < 1e-6 * w.abs().max(1.0),
+            "week {k}: {g} vs {w}"
+        );
+    }
+}
