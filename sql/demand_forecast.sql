@@ -46,8 +46,8 @@ WITH top AS (SELECT product_id FROM daily_units GROUP BY 1 ORDER BY sum(units) D
 SELECT f.series AS product_id, f.ts AS day, round(f.forecast, 1) AS forecast,
        round(f.lower, 1) AS lower, round(f.upper, 1) AS upper
 FROM forecast('demand') f JOIN top t ON f.series = t.product_id
-WHERE f.ts < (SELECT max(ts) FROM forecast('demand', 7))
-ORDER BY product_id, day LIMIT 20;
+WHERE f.ts <= (SELECT max(ts) FROM forecast('demand', 7))
+ORDER BY product_id, day LIMIT 35;
 
 -- Reorder candidates: forecast demand over the horizon above the stock proxy (units sold in
 -- the last horizon days), with the upper bound for safety stock.

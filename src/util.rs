@@ -171,7 +171,7 @@ pub(crate) fn is_categorical(dt: &DataType) -> bool {
 
 /// Applies `f` to every item on up to as many threads as there are cores (workers take the
 /// next item as they finish); results keep the items' order, so what is computed does not
-/// depend on the thread count. None for the items of a worker that panicked.
+/// depend on the thread count. None for an item whose computation panicked.
 pub(crate) fn parallel_map<T: Sync, R: Send>(
     items: &[T],
     f: &(dyn Fn(&T) -> R + Sync),
@@ -179,8 +179,10 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
         .min(items.len().max(1));
+    // a panic in one item leaves that item None, whatever thread ran it
+    let guarded = |x: &T| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(x))).ok();
     if threads <= 1 {
-        return items.iter().map(|x| Some(f(x))).collect();
+        return items.iter().map(guarded).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
@@ -194,7 +196,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
                         if j >= items.len() {
                             return done;
                         }
-                        done.push((j, f(&items[j])));
+                        done.push((j, guarded(&items[j])));
                     }
                 })
             })
@@ -202,7 +204,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
         for w in workers {
             if let Ok(done) = w.join() {
                 for (j, r) in done {
-                    out[j] = Some(r);
+                    out[j] = r;
                 }
             }
         }

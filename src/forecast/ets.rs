@@ -70,7 +70,13 @@ impl Spec {
             season,
             damped,
         };
-        (error != Comp::N && trend != Comp::M && !(damped && trend == Comp::N)).then_some(spec)
+        // additive error with multiplicative season is not a model the selection knows
+        // (statsforecast's restriction), nor is a multiplicative trend
+        (error != Comp::N
+            && trend != Comp::M
+            && !(damped && trend == Comp::N)
+            && !(error == Comp::A && season == Comp::M))
+            .then_some(spec)
     }
 
     /// The name as `ETS(M,Ad,M)` writes it, without the brackets: `MAdM`.

@@ -109,6 +109,14 @@ impl SeriesModel {
         }
     }
 
+    /// Point forecasts for steps 1..h only (no interval arithmetic).
+    pub fn mean(&self, h: usize) -> Vec<f64> {
+        match self {
+            SeriesModel::Ets(f) => ets::point_forecast(&f.last_state, f.spec, f.m, f.params.phi, h),
+            _ => self.forecast(h, 0.95).0,
+        }
+    }
+
     /// Point forecasts for steps 1..h with (lower, upper) prediction bounds at `level` (in
     /// (0, 1)); the Croston family has no intervals (None).
     pub fn forecast(&self, h: usize, level: f64) -> Forecasts {
@@ -144,12 +152,18 @@ impl SeriesModel {
     }
 }
 
+/// The longest season ETS fits (R's `ets` has the same limit).
+pub const MAX_ETS_SEASON: usize = 24;
+
 /// Fits `method` to a series `y` (regular periods, no missing values) with season length `m`
 /// (1: none). Seasonal methods need two full seasons: a shorter series gets the non-seasonal
 /// method (ETS without season, naive for seasonal naive) and `fell_back`; so does a series
-/// too short for any ETS model (naive).
+/// too short for any ETS model (naive), and ETS with a season longer than
+/// [`MAX_ETS_SEASON`] (non-seasonal ETS; Theta and seasonal naive take any season).
 pub fn fit_series(y: &[f64], m: usize, method: &Method) -> Fitted {
-    let seasonal_ok = m > 1 && y.len() >= 2 * m;
+    // ETS takes seasons of up to MAX_ETS_SEASON periods (as R's ets): a longer one has as
+    // many states to fit as periods, and its interval variance grows with the cube of m
+    let seasonal_ok = m > 1 && y.len() >= 2 * m && m <= MAX_ETS_SEASON;
     let m_eff = if seasonal_ok { m } else { 1 };
     let asked_season = m > 1;
     let naive = |fell_back: bool| {
@@ -206,7 +220,7 @@ pub fn fit_series(y: &[f64], m: usize, method: &Method) -> Fitted {
         Method::Theta => match theta::fit(y, m) {
             Some(t) => Fitted {
                 model: SeriesModel::Theta(t),
-                fell_back: asked_season && !seasonal_ok,
+                fell_back: asked_season && y.len() < 2 * m,
             },
             None => naive(true),
         },

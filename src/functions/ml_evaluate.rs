@@ -166,7 +166,8 @@ impl TableFunctionImpl for MlEvaluate {
 }
 
 /// The back-test of a forecast model: an overall row (series NULL: MASE and sMAPE averaged over
-/// the series, RMSE over all back-test points) and one row per series.
+/// the series, RMSE over all back-test points) and one row per series, with its MASE scale
+/// (the training part's mean absolute seasonal-naive error, for the `mase` aggregate).
 fn forecast_backtest(model: &TrainedModel) -> Result<Arc<dyn TableProvider>> {
     use datafusion::arrow::array::{Array, AsArray};
     let m = &model.manifest;
@@ -191,7 +192,7 @@ fn forecast_backtest(model: &TrainedModel) -> Result<Arc<dyn TableProvider>> {
     let num = |n: &str| -> Result<datafusion::arrow::array::ArrayRef> {
         cast(col(n)?, &DataType::Float64)
     };
-    let (mase, smape, rmse) = (num("mase")?, num("smape")?, num("rmse")?);
+    let (mase, smape, rmse, scale) = (num("mase")?, num("smape")?, num("rmse")?, num("scale")?);
     let k = bt.num_rows();
     let overall = m.metrics.as_ref();
     let get = |key: &str| overall.and_then(|x| x.values.get(key).copied().flatten());
@@ -201,6 +202,7 @@ fn forecast_backtest(model: &TrainedModel) -> Result<Arc<dyn TableProvider>> {
     let mut mase_c = vec![get("mase")];
     let mut smape_c = vec![get("smape")];
     let mut rmse_c = vec![get("rmse")];
+    let mut scale_c = vec![None];
     let (series, method) = (series.as_string::<i32>(), method.as_string::<i32>());
     let rows = rows.as_primitive::<datafusion::arrow::datatypes::UInt64Type>();
     let f = |a: &datafusion::arrow::array::ArrayRef, i: usize| {
@@ -214,6 +216,7 @@ fn forecast_backtest(model: &TrainedModel) -> Result<Arc<dyn TableProvider>> {
         mase_c.push(f(&mase, i));
         smape_c.push(f(&smape, i));
         rmse_c.push(f(&rmse, i));
+        scale_c.push(f(&scale, i));
     }
     let n = k + 1;
     let schema = Arc::new(Schema::new(vec![
@@ -226,6 +229,7 @@ fn forecast_backtest(model: &TrainedModel) -> Result<Arc<dyn TableProvider>> {
         Field::new("mase", DataType::Float64, true),
         Field::new("smape", DataType::Float64, true),
         Field::new("rmse", DataType::Float64, true),
+        Field::new("scale", DataType::Float64, true),
     ]));
     let batch = RecordBatch::try_new(
         Arc::clone(&schema),
@@ -239,6 +243,7 @@ fn forecast_backtest(model: &TrainedModel) -> Result<Arc<dyn TableProvider>> {
             Arc::new(Float64Array::from(mase_c)),
             Arc::new(Float64Array::from(smape_c)),
             Arc::new(Float64Array::from(rmse_c)),
+            Arc::new(Float64Array::from(scale_c)),
         ],
     )?;
     Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
@@ -268,24 +273,28 @@ fn multiclass_sql(model: &TrainedModel, scored: &str) -> Result<String> {
     let per = |f: &dyn Fn(&str) -> String| -> String {
         classes.iter().map(|c| f(c)).collect::<Vec<_>>().join(" + ")
     };
-    let precision = per(&|c| {
+    // scikit-learn's macro average: over the classes present in the labels or predictions
+    let present_of = |c: &str| {
         format!(
-            "coalesce(precision_score(__pred = {l}, __label = {l}), 0.0)",
+            "sum(CASE WHEN __p IS NOT NULL AND (__label = {l} OR __pred = {l}) THEN 1 ELSE 0 END) > 0",
             l = lit(c)
         )
-    });
-    let recall = per(&|c| {
-        format!(
-            "coalesce(recall_score(__pred = {l}, __label = {l}), 0.0)",
-            l = lit(c)
-        )
-    });
-    let f1 = per(&|c| {
-        format!(
-            "coalesce(f1_score(__pred = {l}, __label = {l}), 0.0)",
-            l = lit(c)
-        )
-    });
+    };
+    let present = per(&|c| format!("CASE WHEN {} THEN 1.0 ELSE 0.0 END", present_of(c)));
+    let macro_of = |func: &str| {
+        per(&|c| {
+            format!(
+                "CASE WHEN {} THEN coalesce({func}(__pred = {l}, __label = {l}), 0.0) ELSE 0.0 END",
+                present_of(c),
+                l = lit(c)
+            )
+        })
+    };
+    let (precision, recall, f1) = (
+        macro_of("precision_score"),
+        macro_of("recall_score"),
+        macro_of("f1_score"),
+    );
     let auc = per(&|c| {
         format!(
             "roc_auc(__p[{name}], __label = {l})",
@@ -299,7 +308,7 @@ fn multiclass_sql(model: &TrainedModel, scored: &str) -> Result<String> {
         .collect::<Vec<_>>()
         .join(" ");
     Ok(format!(
-        "SELECT {model} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset,            CAST(count(__p) AS BIGINT UNSIGNED) AS rows,            avg(CASE WHEN __p IS NULL THEN NULL WHEN __pred = __label THEN 1.0 ELSE 0.0 END) AS accuracy,            ({precision}) / {k}.0 AS precision, ({recall}) / {k}.0 AS recall, ({f1}) / {k}.0 AS f1_score,            ({auc}) / {k}.0 AS roc_auc,            avg(CASE WHEN __p IS NULL THEN NULL ELSE -ln(least(greatest(coalesce(CASE __label {p_true} END, 0.0), {eps:e}), 1.0 - {eps:e})) END) AS log_loss,            CAST(count(*) - count(__p) AS BIGINT UNSIGNED) AS unscored          FROM ({scored}) AS scored",
+        "SELECT {model} AS model, CAST({version} AS BIGINT UNSIGNED) AS version, 'query' AS dataset,            CAST(count(__p) AS BIGINT UNSIGNED) AS rows,            avg(CASE WHEN __p IS NULL THEN NULL WHEN __pred = __label THEN 1.0 ELSE 0.0 END) AS accuracy,            ({precision}) / nullif({present}, 0.0) AS precision, ({recall}) / nullif({present}, 0.0) AS recall, ({f1}) / nullif({present}, 0.0) AS f1_score,            ({auc}) / {k}.0 AS roc_auc,            avg(CASE WHEN __p IS NULL THEN NULL ELSE -ln(least(greatest(coalesce(CASE __label {p_true} END, 0.0), {eps:e}), 1.0 - {eps:e})) END) AS log_loss,            CAST(count(*) - count(__p) AS BIGINT UNSIGNED) AS unscored          FROM ({scored}) AS scored",
         model = quote_str(&m.name),
         version = m.version,
         eps = f64::EPSILON,

@@ -361,7 +361,10 @@ impl ForecastModel {
                     a: get(2)?,
                     b: get(3)?,
                     level: get(4)?,
-                    n: get(5)? as usize,
+                    n: Some(get(5)?)
+                        .filter(|n| (0.0..1e9).contains(n))
+                        .ok_or_else(|| bad(i, "a bad Theta length"))?
+                        as usize,
                     season: state[i].clone(),
                     multiplicative: get(6)? != 0.0,
                     sigma: get(7)?,
@@ -394,6 +397,10 @@ impl ForecastModel {
                     return exec_err!("model store: forecast.parquet row {i} has method '{other}'")
                 }
             };
+            // period indices stay far from overflow when forecasts add to them
+            if last[i].unsigned_abs() > 1 << 40 {
+                return Err(bad(i, "a last period out of range"));
+            }
             out.push(SeriesEntry {
                 key,
                 model,

@@ -401,21 +401,32 @@ impl Mlp {
             .as_primitive::<Float64Type>()
             .values()
             .to_vec();
+        let damaged = || {
+            exec_err!("model store: mlp.parquet does not fit the model's {width} features and {classes} classes")
+        };
+        // indices must be within the table's own size before anything is indexed by them
+        let rows = layer.len() as i64;
+        if layer.iter().any(|&l| l < 0 || l >= rows)
+            || input.iter().any(|&v| v < -1 || v >= rows)
+            || output.iter().any(|&v| v < 0 || v >= rows)
+        {
+            return damaged();
+        }
         let n_layers = layer.iter().copied().max().map_or(0, |m| m as usize + 1);
         // layer shapes: inputs = max input + 1 (the first layer must take `width`), outputs = max output + 1
         let mut shapes = vec![(0usize, 0usize); n_layers];
         for r in 0..layer.len() {
             let s = &mut shapes[layer[r] as usize];
-            s.0 = s.0.max((input[r] + 1).max(0) as usize);
+            s.0 = s.0.max((input[r] + 1) as usize);
             s.1 = s.1.max(output[r] as usize + 1);
         }
         let outputs = if classes == 2 { 1 } else { classes };
         if shapes.first().is_none_or(|s| s.0 != width)
             || shapes.last().is_none_or(|s| s.1 != outputs)
-            || input.iter().chain(&output).any(|&v| v < -1)
-            || output.iter().any(|&v| v < 0)
+            || shapes.iter().any(|s| s.0 == 0 || s.1 == 0)
+            || shapes.windows(2).any(|w| w[0].1 != w[1].0)
         {
-            return exec_err!("model store: mlp.parquet does not fit the model's {width} features and {classes} classes");
+            return damaged();
         }
         let mut layers: Vec<Layer> = shapes
             .iter()

@@ -728,7 +728,15 @@ impl Family {
             "kmeans" => Family::KMeans(KMeansHyper::from_options(o)?),
             "decision_tree" => Family::Tree(TreeHyper::from_options(o, Some(8))?),
             "random_forest" => Family::Forest(ForestHyper::from_options(o)?),
-            "naive_bayes" => Family::NaiveBayes(naive_bayes::NbHyper::from_options(o)?),
+            "naive_bayes" => {
+                let h = naive_bayes::NbHyper::from_options(o)?;
+                if matches!(h, naive_bayes::NbHyper::Multinomial(_))
+                    && o.scale != super::options::Scale::None
+                {
+                    return plan_err!("CREATE MODEL: naive_bayes with distribution = 'multinomial' scores counts, so it takes scale = 'none' (scaled values are not counts, and go negative on new data)");
+                }
+                Family::NaiveBayes(h)
+            }
             "mlp" => Family::Mlp(MlpHyper::from_options(o)?),
             other => return plan_err!("CREATE MODEL: type '{other}' is not trained from features"),
         })

@@ -175,14 +175,10 @@ fn settings(o: &ModelOptions) -> Result<Settings> {
     })
 }
 
-/// The period of the smallest gap between distinct observation times.
-fn infer_period(stmt: &str, times: &[i64]) -> Result<Period> {
-    let mut t: Vec<i64> = times.to_vec();
-    t.sort_unstable();
-    t.dedup();
-    let gap = t.windows(2).map(|w| w[1] - w[0]).min();
+/// The period of the smallest gap between distinct observation times of a series.
+fn infer_period(stmt: &str, gap: Option<i64>) -> Result<Period> {
     let Some(gap) = gap else {
-        return plan_err!("{stmt}: the data has a single period; set period = 'day', 'week', 'month' or 'quarter' (and give more history)");
+        return plan_err!("{stmt}: every series has a single period; set period = 'day', 'week', 'month' or 'quarter' (and give more history)");
     };
     let day = 86_400_000_000i64;
     let days = gap as f64 / day as f64;
@@ -225,7 +221,7 @@ fn backtest(y: &[f64], m: usize, h: usize, method: &Method) -> Option<Backtest> 
     }
     let (train, test) = y.split_at(y.len() - h);
     let fit = fit_series(train, m, method);
-    let (pred, _) = fit.model.forecast(h, 0.95);
+    let pred = fit.model.mean(h);
     let lag = if m > 1 && train.len() > m { m } else { 1 };
     let scale = (train.len() > lag).then(|| {
         (lag..train.len())
@@ -335,35 +331,36 @@ pub async fn train(
         None => None,
     };
     let keys = keys.as_ref().map(|k| k.as_string::<i32>());
+    // the wall-clock time of each row: a time-zoned timestamp is read in its zone, so a day is
+    // a local day (and a DST change does not make a day 23 hours long)
+    let tz: Option<datafusion::arrow::array::timezone::Tz> = match &time_type {
+        DataType::Timestamp(_, Some(z)) => Some(z.parse().map_err(|e| {
+            datafusion::common::plan_datafusion_err!(
+                "{stmt}: time_col '{}' has time zone '{z}', which is not known: {e}",
+                st.time_col
+            )
+        })?),
+        _ => None,
+    };
+    let local = |us: i64| -> Option<chrono::NaiveDateTime> {
+        let utc = from_micros(us)?;
+        Some(match &tz {
+            Some(z) => {
+                use chrono::TimeZone;
+                z.from_utc_datetime(&utc).naive_local()
+            }
+            None => utc,
+        })
+    };
     let mut skipped = 0u64;
-    let mut observed: Vec<i64> = Vec::with_capacity(n_rows);
-    for i in 0..n_rows {
-        if times.is_valid(i) {
-            observed.push(times.value(i));
-        }
-    }
-    let Some(&anchor_us) = observed.iter().min() else {
-        return exec_err!("{stmt}: time_col '{}' is NULL in every row", st.time_col);
-    };
-    let anchor = from_micros(anchor_us).ok_or_else(|| {
-        datafusion::common::exec_datafusion_err!("{stmt}: time {anchor_us} is out of range")
-    })?;
-    let period = match st.period {
-        Some(p) => p,
-        None => infer_period(&stmt, &observed)?,
-    };
-    let m = st.season_length.unwrap_or_else(|| period.default_season());
-    let horizon = st.horizon.unwrap_or(m.max(1));
-
-    // ---- rows per series: (period index, value)
-    let mut per: BTreeMap<String, Vec<(i64, Option<f64>)>> = BTreeMap::new();
+    let mut raw: BTreeMap<String, Vec<(chrono::NaiveDateTime, Option<f64>)>> = BTreeMap::new();
     for i in 0..n_rows {
         if times.is_null(i) || keys.is_some_and(|k| k.is_null(i)) {
             skipped += 1;
             continue;
         }
         let key = keys.map(|k| k.value(i).to_string()).unwrap_or_default();
-        let Some(t) = from_micros(times.value(i)) else {
+        let Some(t) = local(times.value(i)) else {
             return exec_err!("{stmt}: time {} is out of range", times.value(i));
         };
         let v = values.is_valid(i).then(|| values.value(i));
@@ -375,10 +372,46 @@ pub async fn train(
                 );
             }
         }
-        per.entry(key)
-            .or_default()
-            .push((period.index(t, anchor), v));
+        raw.entry(key).or_default().push((t, v));
     }
+    let Some(anchor) = raw.values().flat_map(|r| r.iter().map(|x| x.0)).min() else {
+        return exec_err!("{stmt}: no rows with a time and a series key ({skipped} skipped)");
+    };
+    let anchor_us = anchor.and_utc().timestamp_micros();
+    let period = match st.period {
+        Some(p) => p,
+        None => {
+            // the smallest gap within a series (series on different weekdays do not make a
+            // weekly grid daily)
+            let mut gap: Option<i64> = None;
+            for rows in raw.values() {
+                let mut t: Vec<i64> = rows
+                    .iter()
+                    .map(|r| r.0.and_utc().timestamp_micros())
+                    .collect();
+                t.sort_unstable();
+                t.dedup();
+                if let Some(g) = t.windows(2).map(|w| w[1] - w[0]).min() {
+                    gap = Some(gap.map_or(g, |x| x.min(g)));
+                }
+            }
+            infer_period(&stmt, gap)?
+        }
+    };
+    let m = st.season_length.unwrap_or_else(|| period.default_season());
+    let horizon = st.horizon.unwrap_or(m.max(1));
+
+    // ---- rows per series: (period index, value)
+    let per: BTreeMap<String, Vec<(i64, Option<f64>)>> = raw
+        .into_iter()
+        .map(|(k, rows)| {
+            let idx = rows
+                .into_iter()
+                .map(|(t, v)| (period.index(t, anchor), v))
+                .collect();
+            (k, idx)
+        })
+        .collect();
     if per.is_empty() {
         return exec_err!("{stmt}: no rows with a time and a series key ({skipped} skipped)");
     }
@@ -690,7 +723,25 @@ pub fn load(m: &Manifest, batch: &RecordBatch) -> Result<ForecastModel> {
         anchor,
         time_type,
         series_type,
-        horizon: opt("horizon")?.parse().unwrap_or(1),
-        level: opt("level")?.parse().unwrap_or(0.95),
+        horizon: opt("horizon")?
+            .parse()
+            .ok()
+            .filter(|h| (1..=10_000).contains(h))
+            .ok_or_else(|| {
+                datafusion::common::plan_datafusion_err!(
+                    "model store: forecast model '{}' has a bad horizon",
+                    m.name
+                )
+            })?,
+        level: opt("level")?
+            .parse()
+            .ok()
+            .filter(|l: &f64| *l > 0.0 && *l < 1.0)
+            .ok_or_else(|| {
+                datafusion::common::plan_datafusion_err!(
+                    "model store: forecast model '{}' has a bad level",
+                    m.name
+                )
+            })?,
     })
 }

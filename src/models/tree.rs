@@ -636,9 +636,12 @@ impl Forest {
         };
         let mut trees: Vec<Tree> = vec![];
         for r in 0..batch.num_rows() {
-            let t = usize::try_from(tree[r]).map_err(|_| {
-                exec_datafusion_err!("model store: nodes.parquet has tree {}", tree[r])
-            })?;
+            let t = usize::try_from(tree[r])
+                .ok()
+                .filter(|t| *t < batch.num_rows())
+                .ok_or_else(|| {
+                    exec_datafusion_err!("model store: nodes.parquet has tree {}", tree[r])
+                })?;
             while trees.len() <= t {
                 trees.push(Tree {
                     nodes: vec![],
@@ -660,10 +663,12 @@ impl Forest {
                 shares: shares.iter().map(|s| s[r]).collect(),
             });
         }
+        // children come after their parent (as the grower writes them), so no path can cycle
         for t in &trees {
             let len = t.nodes.len() as i64;
-            if t.nodes.iter().any(|n| {
-                n.feature >= 0 && (n.left <= 0 || n.right <= 0 || n.left >= len || n.right >= len)
+            if t.nodes.iter().enumerate().any(|(i, n)| {
+                let i = i as i64;
+                n.feature >= 0 && (n.left <= i || n.right <= i || n.left >= len || n.right >= len)
             }) {
                 return exec_err!("model store: nodes.parquet has a child index out of range");
             }

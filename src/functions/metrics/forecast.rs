@@ -6,7 +6,7 @@
 //!   0 counting 0 (so it lies in [0, 1]);
 //! * `mase(pred, actual, scale)` = mean(|actual − pred| / scale), where `scale` is the
 //!   series' in-sample mean absolute (seasonal) naive error (`ml_evaluate` on a forecast model
-//!   stores it per series); rows with a NULL or zero scale are ignored.
+//!   returns it per series); rows with a NULL, zero or negative scale are ignored.
 //!
 //! NULL rows are ignored, NaN is an error, and an empty input gives NULL. The state (sum,
 //! count) merges, so the aggregates work with GROUP BY and in parallel.
@@ -54,7 +54,7 @@ impl Kind {
                 let d = actual.abs() + pred.abs();
                 Some(if d == 0.0 { 0.0 } else { e / d })
             }
-            Kind::Mase => scale.filter(|s| *s != 0.0).map(|s| e / s),
+            Kind::Mase => scale.filter(|s| *s > 0.0).map(|s| e / s),
         }
     }
 }
@@ -160,7 +160,7 @@ fn documentation(kind: Kind) -> &'static Documentation {
         ),
         Kind::Mase => (
             &MASE,
-            "Mean absolute scaled error, mean(|actual - pred| / scale), where scale is the series' in-sample mean absolute naive (or seasonal naive) error; rows with a NULL or zero scale are ignored. NULL rows are ignored; NaN is an error; empty input gives NULL.",
+            "Mean absolute scaled error, mean(|actual - pred| / scale), where scale is the series' in-sample mean absolute naive (or seasonal naive) error (ml_evaluate of a forecast model returns it per series); rows with a NULL, zero or negative scale are ignored. NULL rows are ignored; NaN is an error; empty input gives NULL.",
             "mase(pred, actual, scale)",
             "SELECT mase(forecast, units, scale) FROM backtest GROUP BY product_id;",
         ),

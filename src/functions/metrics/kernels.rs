@@ -174,7 +174,7 @@ pub fn binary_metrics(probs: &[f64], labels: &[bool]) -> BTreeMap<String, Option
 /// Classification metrics of class probabilities (rows × classes, three or more classes)
 /// against class indices, as scikit-learn's macro averages: accuracy of the most likely class;
 /// precision, recall and F1 per class (0 where undefined, as scikit-learn's `zero_division`)
-/// averaged over classes; `roc_auc` the mean one-vs-rest AUC (NULL when a class is absent
+/// averaged over the classes present in the labels or the predictions; `roc_auc` the mean one-vs-rest AUC (NULL when a class is absent
 /// from the labels); `log_loss` the mean −ln P(true class), clipped as [`log_loss_term`].
 /// A class index ≥ the number of columns counts as a wrong prediction.
 pub fn multiclass_metrics(
@@ -206,7 +206,20 @@ pub fn multiclass_metrics(
         ll += -p.clamp(f64::EPSILON, 1.0 - f64::EPSILON).ln();
     }
     let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-    let mean = |v: Vec<f64>| (n > 0 && k > 0).then(|| v.iter().sum::<f64>() / k as f64);
+    // scikit-learn's macro average runs over the classes present in the labels or predictions
+    let present: Vec<bool> = (0..k).map(|c| actual[c] + predicted[c] > 0).collect();
+    let n_present = present.iter().filter(|p| **p).count();
+    let mean = |v: Vec<f64>| {
+        (n_present > 0).then(|| {
+            v.iter()
+                .zip(&present)
+                .filter(|(_, p)| **p)
+                .map(|(x, _)| x)
+                .sum::<f64>()
+                / n_present as f64
+        })
+    };
+    let mean_all = |v: Vec<f64>| (n > 0 && k > 0).then(|| v.iter().sum::<f64>() / k as f64);
     let precision: Vec<f64> = (0..k).map(|c| ratio(tp[c], predicted[c])).collect();
     let recall: Vec<f64> = (0..k).map(|c| ratio(tp[c], actual[c])).collect();
     let f1: Vec<f64> = (0..k)
@@ -231,7 +244,7 @@ pub fn multiclass_metrics(
     m.insert("precision".into(), mean(precision));
     m.insert("recall".into(), mean(recall));
     m.insert("f1_score".into(), mean(f1));
-    m.insert("roc_auc".into(), auc.and_then(mean));
+    m.insert("roc_auc".into(), auc.and_then(mean_all));
     m.insert("log_loss".into(), (n > 0).then(|| ll / n as f64));
     m
 }
