@@ -174,6 +174,26 @@ pub fn point_forecast(state: &[f64], spec: Spec, m: usize, phi: f64, h: usize) -
     out
 }
 
+/// The one-step forecast from a state, without allocating (the filter's inner loop); equal to
+/// `point_forecast(state, .., 1)[0]`.
+fn one_step(state: &[f64], spec: Spec, m: usize, phi: f64) -> f64 {
+    let has_b = spec.trend != Comp::N;
+    let phi = if spec.damped { phi } else { 1.0 };
+    let mut f = if has_b {
+        state[0] + phi * state[1]
+    } else {
+        state[0]
+    };
+    if spec.season != Comp::N {
+        let s = state[1 + usize::from(has_b) + m - 1];
+        match spec.season {
+            Comp::A => f += s,
+            _ => f *= s,
+        }
+    }
+    f
+}
+
 /// One update of the state with observation `y` (statsforecast's `Update`).
 fn update(state: &mut [f64], y: f64, spec: Spec, m: usize, p: Params) {
     let has_b = spec.trend != Comp::N;
@@ -243,7 +263,7 @@ fn run(y: &[f64], init: &[f64], spec: Spec, m: usize, p: Params) -> Option<Run> 
     let mut errors = Vec::with_capacity(n);
     let mut forecasts = Vec::with_capacity(n);
     for &yt in y {
-        let f = point_forecast(&state, spec, m, p.phi, 1)[0];
+        let f = one_step(&state, spec, m, p.phi);
         if !f.is_finite() {
             return None;
         }
