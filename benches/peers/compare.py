@@ -162,14 +162,18 @@ def prepare(args, work):
 # ---------------------------------------------------------------- running
 
 
+CPU = {}
+
+
 def run_process(cmd):
     """Runs cmd; returns (wall seconds, peak RSS in MiB, stdout, stderr). The peak RSS comes
     from /usr/bin/time (a child forked from this Python process would report this process's
-    RSS at fork as its own peak)."""
+    RSS at fork as its own peak); its user + system CPU seconds (reaped worker processes
+    included) are left in CPU["last"]."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r") as rss:
         t = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *map(str, cmd)],
+        p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rss.name, *map(str, cmd)],
                            stdout=out, stderr=err)
         wall = time.perf_counter() - t
         out.seek(0)
@@ -177,7 +181,9 @@ def run_process(cmd):
         so, se = out.read().decode(), err.read().decode()
         if p.returncode != 0:
             sys.exit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}\n{se}\n{so}")
-        kib = int(rss.read().strip().splitlines()[-1])
+        kib, user, system = rss.read().strip().splitlines()[-1].split()
+        kib = int(kib)
+        CPU["last"] = float(user) + float(system)
     return wall, kib / 1024.0, so, se
 
 
@@ -427,7 +433,7 @@ def case_forecast(args, res, root, work):
              "AS SELECT sku, day, units FROM sales",
              f"COPY (SELECT * FROM forecast('demand')) TO '{root / 'cohort_forecast.parquet'}' "
              "STORED AS PARQUET"]
-    breakdown = []
+    breakdown, cpu_c, cpu_p = [], [], []
 
     def cohort_once():
         models = root / "models"
@@ -435,19 +441,24 @@ def case_forecast(args, res, root, work):
         co = Cohort(args.cohort, data, models)
         r = co.run(stmts, [1, 2])
         breakdown.append((co.times[1], co.times[2]))
+        cpu_c.append(CPU["last"])
         return r
 
     def peer_once():
         specs = root / "sf_specs"
         shutil.rmtree(specs, ignore_errors=True)
         specs.mkdir()
-        return peer(args, "ets", data / "sales.parquet", h, args.fc_jobs,
-                    root / "sf_forecast.parquet", specs)
+        r = peer(args, "ets", data / "sales.parquet", h, args.fc_jobs,
+                 root / "sf_forecast.parquet", specs)
+        cpu_p.append(CPU["last"])
+        return r
 
     c, p = alternate(args.fc_reps, cohort_once, peer_once)
     print(f"  forecast: cohort CREATE MODEL {statistics.median(b[0] for b in breakdown):.3f} s + "
           f"forecast() {statistics.median(b[1] for b in breakdown):.3f} s (medians); "
-          f"statsforecast {p[0][3]['version']}, n_jobs = {args.fc_jobs}", flush=True)
+          f"statsforecast {p[0][3]['version']}, n_jobs = {args.fc_jobs}; process CPU s (user + "
+          f"system) cohort {statistics.median(cpu_c):.1f}, statsforecast {statistics.median(cpu_p):.1f}",
+          flush=True)
 
     # ---- checks and accuracy: the forecasts of the last repetition of each side
     skus, _, y_train = series_matrix(data / "sales.parquet", "units", n, days - h)
@@ -511,13 +522,13 @@ def case_forecast(args, res, root, work):
         "mase": [mc, mp], "smape": [sc, sp],
         "median_mase": [float(np.median(mase_c)), float(np.median(mase_p))],
         "coverage95": [cover_c, cover_p], "same_spec_share": float(same.mean()),
-        "cohort_better_mase_share": float((mase_c < mase_p).mean()),
+        "series_rel_diff_over_1e-6": int((rel > 1e-6).sum()),
         "mean_rel_forecast_diff": float(rel.mean()), "median_rel_forecast_diff": float(np.median(rel)),
         "series_rel_diff_over_10pct": int((rel > 0.10).sum()),
         "mase_over_3": [int((mase_c > 3).sum()), int((mase_p > 3).sum())],
         "specs_cohort": dict(sorted(((str(k), v) for k, v in counts_c.items()), key=lambda kv: -kv[1])),
         "specs_statsforecast": dict(sorted(((str(k), v) for k, v in counts_p.items()), key=lambda kv: -kv[1])),
-        "cohort_statement_s": breakdown,
+        "cohort_statement_s": breakdown, "process_cpu_s": [cpu_c, cpu_p],
         "most_different": [{"sku": int(skus[i]), "rel_diff": float(rel[i]),
                             "spec": [spec_c.get(int(skus[i])), spec_p.get(int(skus[i]))],
                             "mase": [float(mase_c[i]), float(mase_p[i])],
