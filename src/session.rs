@@ -48,6 +48,7 @@ pub fn register_all_with_store(ctx: &SessionContext, store: Arc<ModelStore>) {
     for (name, f) in functions::table_functions(&store) {
         ctx.register_udtf(name, f);
     }
+    functions::name_builtin_table_functions(ctx);
 }
 
 /// A DataFusion session with cohort registered, plus the model statements.

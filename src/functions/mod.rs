@@ -19,6 +19,7 @@ pub mod ml_models;
 pub mod ml_roc_curve;
 pub mod ml_training_info;
 pub mod ml_weights;
+mod named_call;
 pub mod predict;
 pub mod preprocess;
 pub mod prob_alive;
@@ -119,6 +120,19 @@ pub fn window_functions() -> Vec<WindowUDF> {
     preprocess::all()
 }
 
+/// Re-registers DataFusion's own table functions (`generate_series`, `range`) with their scans
+/// named after the call, as cohort's are: otherwise two calls with different arguments in one
+/// query can be merged into one (see `named_call`).
+pub fn name_builtin_table_functions(ctx: &datafusion::prelude::SessionContext) {
+    for name in ["generate_series", "range"] {
+        if let Ok(f) = ctx.table_function(name) {
+            let named: Arc<dyn TableFunctionImpl> =
+                Arc::new(named_call::NamedCall::new(name, Arc::clone(f.function())));
+            ctx.register_udtf(name, named);
+        }
+    }
+}
+
 /// Aggregate functions.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
     metrics::all()
@@ -127,9 +141,10 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
         .collect()
 }
 
-/// Table functions, with their SQL names.
+/// Table functions, with their SQL names; each one's scans are named after the whole call
+/// (see `named_call`), so that calls with different arguments are different plans.
 pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
-    vec![
+    let functions: Vec<(&'static str, Arc<dyn TableFunctionImpl>)> = vec![
         (
             "ml_models",
             Arc::new(ml_models::MlModels::new(Arc::clone(store))),
@@ -190,7 +205,14 @@ pub fn table_functions(store: &Arc<ModelStore>) -> Vec<(&'static str, Arc<dyn Ta
                 store,
             ))),
         ),
-    ]
+    ];
+    functions
+        .into_iter()
+        .map(|(name, f)| {
+            let named: Arc<dyn TableFunctionImpl> = Arc::new(named_call::NamedCall::new(name, f));
+            (name, named)
+        })
+        .collect()
 }
 
 #[cfg(test)]
