@@ -227,7 +227,9 @@ fn impurity_of_counts(counts: &[f64], w: f64, entropy: bool) -> f64 {
 
 /// Growing state of one tree.
 struct Grower<'a> {
-    x: &'a Array2<f64>,
+    /// The features column by column (features × rows), so that a feature's values are
+    /// contiguous.
+    cols: &'a Array2<f64>,
     /// Class index per row.
     y: &'a [u32],
     classes: usize,
@@ -266,7 +268,7 @@ impl Grower<'_> {
         if pure || self.hyper.max_depth.is_some_and(|d| depth >= d) || rows.len() < 2 * leaf_size {
             return id;
         }
-        let p = self.x.ncols();
+        let p = self.cols.nrows();
         let mut candidates: Vec<usize> = (0..p).collect();
         if self.max_features < p {
             candidates.shuffle(&mut self.rng);
@@ -275,17 +277,22 @@ impl Grower<'_> {
         }
         // the best split: (weighted child impurity, feature, threshold)
         let mut best: Option<(f64, usize, f64)> = None;
-        let mut sorted = rows.clone();
+        // (value, row) of the node's rows for one feature, sorted by value then row: the
+        // order is total, so an unstable sort gives the one order
+        let mut sorted: Vec<(f64, usize)> = Vec::with_capacity(rows.len());
         let (mut left, mut right) = (vec![0.0; k], vec![0.0; k]);
         for &f in &candidates {
-            sorted.sort_by(|&a, &b| self.x[[a, f]].total_cmp(&self.x[[b, f]]).then(a.cmp(&b)));
+            let col = self.cols.row(f);
+            sorted.clear();
+            sorted.extend(rows.iter().map(|&i| (col[i], i)));
+            sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             left.iter_mut().for_each(|c| *c = 0.0);
             let mut lw = 0.0;
             for j in 0..sorted.len() - 1 {
-                let i = sorted[j];
+                let (v, i) = sorted[j];
                 lw += self.weight[i];
                 left[self.y[i] as usize] += self.weight[i];
-                let (v, next) = (self.x[[i, f]], self.x[[sorted[j + 1], f]]);
+                let next = sorted[j + 1].0;
                 if next <= v || j + 1 < leaf_size || sorted.len() - j - 1 < leaf_size {
                     continue;
                 }
@@ -311,9 +318,10 @@ impl Grower<'_> {
         let Some((_, feature, threshold)) = best else {
             return id;
         };
-        let (l_rows, r_rows): (Vec<usize>, Vec<usize>) = rows
-            .into_iter()
-            .partition(|&i| self.x[[i, feature]] <= threshold);
+        drop(sorted);
+        let col = self.cols.row(feature);
+        let (l_rows, r_rows): (Vec<usize>, Vec<usize>) =
+            rows.into_iter().partition(|&i| col[i] <= threshold);
         let l = self.grow(l_rows, depth + 1);
         let r = self.grow(r_rows, depth + 1);
         let node = &mut self.nodes[id];
@@ -325,11 +333,11 @@ impl Grower<'_> {
     }
 }
 
-/// Grows one tree on the rows of `x` with multiplicities `weight`, drawing `max_features`
-/// candidate features per split from `rng`.
+/// Grows one tree on the rows of `cols` (features × rows) with multiplicities `weight`, drawing
+/// `max_features` candidate features per split from `rng`.
 #[allow(clippy::too_many_arguments)]
 fn grow(
-    x: &Array2<f64>,
+    cols: &Array2<f64>,
     y: &[u32],
     classes: usize,
     weight: &[f64],
@@ -337,9 +345,9 @@ fn grow(
     max_features: usize,
     rng: ChaCha8Rng,
 ) -> Tree {
-    let rows: Vec<usize> = (0..x.nrows()).filter(|&i| weight[i] > 0.0).collect();
+    let rows: Vec<usize> = (0..cols.ncols()).filter(|&i| weight[i] > 0.0).collect();
     let mut g = Grower {
-        x,
+        cols,
         y,
         classes,
         weight,
@@ -357,8 +365,9 @@ fn grow(
 
 /// Fits a single decision tree on every training row; `y` holds class indices below `classes`.
 pub fn fit_tree(x: &Array2<f64>, y: &[u32], classes: usize, hyper: TreeHyper) -> Result<Forest> {
+    let cols = x.t().as_standard_layout().into_owned();
     let tree = grow(
-        x,
+        &cols,
         y,
         classes,
         &vec![1.0; x.nrows()],
@@ -391,6 +400,7 @@ pub fn fit_forest(
         MaxFeatures::Count(c) => c,
     }
     .clamp(1, p.max(1));
+    let cols = x.t().as_standard_layout().into_owned();
     let one = |t: usize| -> Result<Tree> {
         let mut rng =
             ChaCha8Rng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -398,7 +408,7 @@ pub fn fit_forest(
         for _ in 0..n {
             weight[rng.gen_range(0..n)] += 1.0;
         }
-        Ok(grow(x, y, classes, &weight, hyper.tree, m, rng))
+        Ok(grow(&cols, y, classes, &weight, hyper.tree, m, rng))
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
