@@ -62,6 +62,8 @@ pub async fn run(
         .and_then(|c| c.schema("public"))
         .map(|s| s.table_names().len())
         .unwrap_or(0);
+    // installed before the line below, which tells a supervisor the server is up
+    let shutdown = flight::shutdown_signal();
     println!(
         "cohort serve: listening on grpc://{local} ({}, {}{tables} tables, models in {})",
         if token.is_some() {
@@ -77,7 +79,7 @@ pub async fn run(
         session,
         listener,
         ServeOptions { token, read_only },
-        flight::shutdown_signal(),
+        shutdown,
     )
     .await?;
     println!("cohort serve: stopped");
