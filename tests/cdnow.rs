@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{repo, run, scalar_f64, scalar_i64, session, shared_data};
+use common::{register_cdnow, repo, run, scalar_f64, scalar_i64, session, shared_data};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Float64Type;
 
@@ -15,14 +15,7 @@ async fn rfm_matches_pandas_fixture() {
     };
     let dir = tempfile::tempdir().unwrap();
     let s = session(dir.path(), 4);
-    run(
-        &s,
-        &format!(
-            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
-            data.join("cdnow_master.parquet").display()
-        ),
-    )
-    .await;
+    register_cdnow(&s, &data).await;
     run(&s, &format!(
         "CREATE EXTERNAL TABLE fixture STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
         repo().join("tests/fixtures/cdnow_rfm.csv").display()
@@ -74,14 +67,7 @@ async fn logistic_regression_matches_scikit_learn() {
     let fx = fixture();
     let dir = tempfile::tempdir().unwrap();
     let s = session(dir.path(), 4);
-    run(
-        &s,
-        &format!(
-            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
-            data.join("cdnow_master.parquet").display()
-        ),
-    )
-    .await;
+    register_cdnow(&s, &data).await;
     run(&s, "CREATE TABLE feats AS
         WITH cal AS (
           SELECT customer_id,
@@ -188,14 +174,7 @@ fn models_fixture() -> serde_json::Value {
 /// The calibration features of make_cdnow_logistic.py, plus the regression target of
 /// make_cdnow_models.py (log1p of the spend from 1997-10-01 to 1998-06-30).
 async fn cdnow_features(s: &cohort::CohortSession, data: &std::path::Path) {
-    run(
-        s,
-        &format!(
-            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
-            data.join("cdnow_master.parquet").display()
-        ),
-    )
-    .await;
+    register_cdnow(s, data).await;
     run(s, "CREATE TABLE feats AS
         WITH cal AS (
           SELECT customer_id,
@@ -329,14 +308,7 @@ async fn kmeans_matches_scikit_learn() {
     let k = &fx["clustering"];
     let dir = tempfile::tempdir().unwrap();
     let s = session(dir.path(), 4);
-    run(
-        &s,
-        &format!(
-            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
-            data.join("cdnow_master.parquet").display()
-        ),
-    )
-    .await;
+    register_cdnow(&s, &data).await;
     run(&s, "CREATE TABLE r AS SELECT customer AS customer_id, CAST(recency_days AS DOUBLE) AS recency_days,
                CAST(frequency AS DOUBLE) AS frequency, monetary
              FROM rfm('cdnow', 'customer_id', 'order_date', 'amount', DATE '1998-07-01')").await;
@@ -408,14 +380,7 @@ async fn multiclass_classifiers_match_scikit_learn() {
     let fx = multiclass_fixture();
     let dir = tempfile::tempdir().unwrap();
     let s = session(dir.path(), 3);
-    run(
-        &s,
-        &format!(
-            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
-            data.join("cdnow_master.parquet").display()
-        ),
-    )
-    .await;
+    register_cdnow(&s, &data).await;
     run(&s, "CREATE TABLE tiers AS
         WITH cal AS (
           SELECT customer_id,
@@ -618,14 +583,7 @@ async fn weekly_demand_forecast_matches_statsforecast() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let s = session(dir.path(), 3);
-    run(
-        &s,
-        &format!(
-            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
-            data.join("cdnow_master.parquet").display()
-        ),
-    )
-    .await;
+    register_cdnow(&s, &data).await;
     run(&s, "CREATE TABLE weekly AS
         SELECT CAST(DATE '1997-01-01' + CAST(7 * w AS INT) AS DATE) AS week, CAST(n AS DOUBLE) AS purchases
         FROM (SELECT CAST((order_date - DATE '1997-01-01') / 7 AS BIGINT) AS w, count(*) AS n FROM cdnow GROUP BY 1)").await;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{repo, run, scalar_f64, scalar_i64, session, shared_data};
+use common::{register_cdnow, repo, run, scalar_f64, scalar_i64, session, shared_data};
 
 fn fixture(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(repo().join("tests/fixtures").join(name)).unwrap();
@@ -156,14 +156,7 @@ async fn clv_summary_matches_lifetimes_for_every_customer() {
     };
     let dir = tempfile::tempdir().unwrap();
     let s = session(dir.path(), 4);
-    run(
-        &s,
-        &format!(
-            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
-            data.join("cdnow_master.parquet").display()
-        ),
-    )
-    .await;
+    register_cdnow(&s, &data).await;
     for (t, file) in [
         ("fx", "cdnow_clv_summary.csv"),
         ("fxc", "cdnow_clv_calibration.csv"),

@@ -174,76 +174,6 @@ pub fn point_forecast(state: &[f64], spec: Spec, m: usize, phi: f64, h: usize) -
     out
 }
 
-/// The one-step forecast from a state, without allocating (the filter's inner loop); equal to
-/// `point_forecast(state, .., 1)[0]`.
-fn one_step(state: &[f64], spec: Spec, m: usize, phi: f64) -> f64 {
-    let has_b = spec.trend != Comp::N;
-    let phi = if spec.damped { phi } else { 1.0 };
-    let mut f = if has_b {
-        state[0] + phi * state[1]
-    } else {
-        state[0]
-    };
-    if spec.season != Comp::N {
-        let s = state[1 + usize::from(has_b) + m - 1];
-        match spec.season {
-            Comp::A => f += s,
-            _ => f *= s,
-        }
-    }
-    f
-}
-
-/// One update of the state with observation `y` (statsforecast's `Update`).
-fn update(state: &mut [f64], y: f64, spec: Spec, m: usize, p: Params) {
-    let has_b = spec.trend != Comp::N;
-    let l_old = state[0];
-    let (phib, q) = if has_b {
-        let phib = p.phi * state[1];
-        (phib, l_old + phib)
-    } else {
-        (0.0, l_old)
-    };
-    let soff = 1 + usize::from(has_b);
-    let s_last = if spec.season != Comp::N {
-        state[soff + m - 1]
-    } else {
-        0.0
-    };
-    let pv = match spec.season {
-        Comp::N => y,
-        Comp::A => y - s_last,
-        Comp::M => {
-            if s_last.abs() < 1e-10 {
-                1e10
-            } else {
-                y / s_last
-            }
-        }
-    };
-    let l_new = q + p.alpha * (pv - q);
-    state[0] = l_new;
-    if has_b {
-        let r = l_new - l_old;
-        state[1] = phib + (p.beta / p.alpha) * (r - phib);
-    }
-    if spec.season != Comp::N {
-        let t = match spec.season {
-            Comp::A => y - q,
-            _ => {
-                if q.abs() < 1e-10 {
-                    1e10
-                } else {
-                    y / q
-                }
-            }
-        };
-        let s_new = s_last + p.gamma * (t - s_last);
-        state.copy_within(soff..soff + m - 1, soff + 1);
-        state[soff] = s_new;
-    }
-}
-
 /// What running the filter over the data gives.
 struct Run {
     lik: f64,
@@ -254,67 +184,19 @@ struct Run {
     mse: f64,
 }
 
-/// Runs the filter from `init` over `y` (statsforecast's `Calc`); None when a forecast is
-/// undefined.
-fn run(y: &[f64], init: &[f64], spec: Spec, m: usize, p: Params) -> Option<Run> {
-    let n = y.len();
-    let mut state = init.to_vec();
-    let (mut sse, mut logf) = (0.0, 0.0);
-    let mut errors = Vec::with_capacity(n);
-    let mut forecasts = Vec::with_capacity(n);
-    for &yt in y {
-        let f = one_step(&state, spec, m, p.phi);
-        if !f.is_finite() {
-            return None;
-        }
-        let e = match spec.error {
-            Comp::A => yt - f,
-            _ => {
-                let fd = if f.abs() < 1e-10 { f + 1e-10 } else { f };
-                (yt - f) / fd
-            }
-        };
-        sse += e * e;
-        if spec.error == Comp::M {
-            logf += if f == 0.0 {
-                (f.abs() + 1e-8).ln()
-            } else {
-                f.abs().ln()
-            };
-        }
-        errors.push(e);
-        forecasts.push(f);
-        update(&mut state, yt, spec, m, p);
-    }
-    let nf = n as f64;
-    let mut lik = if sse == 0.0 {
-        nf * (1e-8f64).ln()
-    } else {
-        nf * sse.ln()
-    };
-    if spec.error == Comp::M {
-        lik += 2.0 * logf;
-    }
-    let mse = forecasts
-        .iter()
-        .zip(y)
-        .map(|(f, v)| (v - f) * (v - f))
-        .sum::<f64>()
-        / nf;
-    Some(Run {
-        lik,
-        sse,
-        errors,
-        forecasts,
-        last: state,
-        mse,
-    })
-}
-
-/// The objective alone: `run(..).lik` without the per-step vectors, the seasonals kept in a
-/// ring (no shift per step) and `state` (the initial state, overwritten) reused across calls.
-/// The same operations in the same order as `run`, so the value is bit for bit the same.
-fn likelihood(y: &[f64], state: &mut [f64], spec: Spec, m: usize, p: Params) -> Option<f64> {
+/// The filter (statsforecast's `Calc` with its `Forecast` and `Update` steps): runs `state`
+/// (`[l, b?, s_0..s_{m-1}]`, left as the state after the last observation) over `y`, calling
+/// `step(forecast, error)` at each observation. Returns (SSE, Σ log|ŷ|), or None when a
+/// forecast is undefined. The seasonals are kept in a ring during the run (no shift per step)
+/// and put back in order at the end.
+fn filter(
+    y: &[f64],
+    state: &mut [f64],
+    spec: Spec,
+    m: usize,
+    p: Params,
+    mut step: impl FnMut(f64, f64),
+) -> Option<(f64, f64)> {
     let has_b = spec.trend != Comp::N;
     let soff = 1 + usize::from(has_b);
     let phi = if spec.damped { p.phi } else { 1.0 };
@@ -352,7 +234,7 @@ fn likelihood(y: &[f64], state: &mut [f64], spec: Spec, m: usize, p: Params) -> 
                 f.abs().ln()
             };
         }
-        // the update (as `update`)
+        step(f, e);
         let pv = match spec.season {
             Comp::N => yt,
             Comp::A => yt - s_last,
@@ -385,7 +267,19 @@ fn likelihood(y: &[f64], state: &mut [f64], spec: Spec, m: usize, p: Params) -> 
             head = last;
         }
     }
-    let nf = y.len() as f64;
+    if seasonal {
+        seas.rotate_left(head);
+    }
+    state[0] = l;
+    if has_b {
+        state[1] = b;
+    }
+    Some((sse, logf))
+}
+
+/// statsforecast's objective from the filter's sums: n·log(SSE) (+ 2 Σ log|ŷ|).
+fn log_likelihood(n: usize, sse: f64, logf: f64, spec: Spec) -> f64 {
+    let nf = n as f64;
     let mut lik = if sse == 0.0 {
         nf * (1e-8f64).ln()
     } else {
@@ -394,7 +288,41 @@ fn likelihood(y: &[f64], state: &mut [f64], spec: Spec, m: usize, p: Params) -> 
     if spec.error == Comp::M {
         lik += 2.0 * logf;
     }
-    Some(lik)
+    lik
+}
+
+/// Runs the filter from `init` over `y`, keeping the one-step forecasts and errors; None when
+/// a forecast is undefined.
+fn run(y: &[f64], init: &[f64], spec: Spec, m: usize, p: Params) -> Option<Run> {
+    let n = y.len();
+    let mut state = init.to_vec();
+    let mut errors = Vec::with_capacity(n);
+    let mut forecasts = Vec::with_capacity(n);
+    let (sse, logf) = filter(y, &mut state, spec, m, p, |f, e| {
+        forecasts.push(f);
+        errors.push(e);
+    })?;
+    let mse = forecasts
+        .iter()
+        .zip(y)
+        .map(|(f, v)| (v - f) * (v - f))
+        .sum::<f64>()
+        / n as f64;
+    Some(Run {
+        lik: log_likelihood(n, sse, logf, spec),
+        sse,
+        errors,
+        forecasts,
+        last: state,
+        mse,
+    })
+}
+
+/// The optimiser's objective: the filter without keeping anything per step, over `state` (the
+/// initial state, overwritten), a buffer the caller reuses across evaluations.
+fn likelihood(y: &[f64], state: &mut [f64], spec: Spec, m: usize, p: Params) -> Option<f64> {
+    let (sse, logf) = filter(y, state, spec, m, p, |_, _| {})?;
+    Some(log_likelihood(y.len(), sse, logf, spec))
 }
 
 /// The full initial state from the free ones: the last seasonal makes additive seasonals sum to
@@ -1040,10 +968,81 @@ pub fn forecast(fit: &Fit, h: usize, level: f64) -> (Vec<f64>, Vec<f64>, Vec<f64
 mod tests {
     use super::*;
 
-    /// The optimiser's objective (`likelihood`) is `run`'s likelihood bit for bit, for every
-    /// candidate model, damped or not, on a weekly-seasonal series.
+    /// The reference filter's one-step forecast: the state's seasonals shifted every step, as
+    /// statsforecast's `Forecast` reads them.
+    fn reference_one_step(state: &[f64], spec: Spec, m: usize, phi: f64) -> f64 {
+        let has_b = spec.trend != Comp::N;
+        let phi = if spec.damped { phi } else { 1.0 };
+        let mut f = if has_b {
+            state[0] + phi * state[1]
+        } else {
+            state[0]
+        };
+        if spec.season != Comp::N {
+            let s = state[1 + usize::from(has_b) + m - 1];
+            match spec.season {
+                Comp::A => f += s,
+                _ => f *= s,
+            }
+        }
+        f
+    }
+
+    /// The reference filter's update (statsforecast's `Update`): shifts the seasonals.
+    fn reference_update(state: &mut [f64], y: f64, spec: Spec, m: usize, p: Params) {
+        let has_b = spec.trend != Comp::N;
+        let l_old = state[0];
+        let (phib, q) = if has_b {
+            let phib = p.phi * state[1];
+            (phib, l_old + phib)
+        } else {
+            (0.0, l_old)
+        };
+        let soff = 1 + usize::from(has_b);
+        let s_last = if spec.season != Comp::N {
+            state[soff + m - 1]
+        } else {
+            0.0
+        };
+        let pv = match spec.season {
+            Comp::N => y,
+            Comp::A => y - s_last,
+            Comp::M => {
+                if s_last.abs() < 1e-10 {
+                    1e10
+                } else {
+                    y / s_last
+                }
+            }
+        };
+        let l_new = q + p.alpha * (pv - q);
+        state[0] = l_new;
+        if has_b {
+            let r = l_new - l_old;
+            state[1] = phib + (p.beta / p.alpha) * (r - phib);
+        }
+        if spec.season != Comp::N {
+            let t = match spec.season {
+                Comp::A => y - q,
+                _ => {
+                    if q.abs() < 1e-10 {
+                        1e10
+                    } else {
+                        y / q
+                    }
+                }
+            };
+            let s_new = s_last + p.gamma * (t - s_last);
+            state.copy_within(soff..soff + m - 1, soff + 1);
+            state[soff] = s_new;
+        }
+    }
+
+    /// The ring-buffer filter gives, bit for bit, the likelihood, forecasts, errors and last
+    /// state of statsforecast's shift-every-step recursion, for every candidate model, damped
+    /// or not, on a weekly-seasonal series.
     #[test]
-    fn objective_equals_the_full_filter() {
+    fn filter_equals_the_shifting_recursion() {
         let y: Vec<f64> = (0..120)
             .map(|t| {
                 let t = t as f64;
@@ -1055,10 +1054,10 @@ mod tests {
         assert_eq!(specs.len(), 15);
         for spec in specs {
             let mm = if spec.season == Comp::N { 1 } else { m };
-            let Some(init) = initial_state(&y, spec, mm) else {
+            let Some(free) = initial_state(&y, spec, mm) else {
                 panic!("no initial state for {}", spec.name());
             };
-            let init = full_state(&init, spec, mm);
+            let init = full_state(&free, spec, mm);
             for (alpha, beta, gamma, phi) in [(0.3, 0.05, 0.1, 0.9), (0.9, 0.2, 0.05, 0.98)] {
                 let p = pinned(
                     spec,
@@ -1069,15 +1068,35 @@ mod tests {
                         phi,
                     },
                 );
-                let full = run(&y, &init, spec, mm, p).map(|r| r.lik);
                 let mut state = init.clone();
-                let fast = likelihood(&y, &mut state, spec, mm, p);
-                assert_eq!(
-                    full.map(f64::to_bits),
-                    fast.map(f64::to_bits),
-                    "{}",
-                    spec.name()
-                );
+                let (mut sse, mut logf) = (0.0, 0.0);
+                let (mut fs, mut es) = (vec![], vec![]);
+                for &yt in &y {
+                    let f = reference_one_step(&state, spec, mm, p.phi);
+                    let e = if spec.error == Comp::A {
+                        yt - f
+                    } else {
+                        (yt - f) / f
+                    };
+                    sse += e * e;
+                    logf += f.abs().ln();
+                    fs.push(f);
+                    es.push(e);
+                    reference_update(&mut state, yt, spec, mm, p);
+                }
+                let lik = log_likelihood(y.len(), sse, logf, spec);
+                let Some(r) = run(&y, &init, spec, mm, p) else {
+                    panic!("{}: the filter failed", spec.name());
+                };
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let name = spec.name();
+                assert_eq!(r.lik.to_bits(), lik.to_bits(), "{name}");
+                assert_eq!(bits(&r.forecasts), bits(&fs), "{name}");
+                assert_eq!(bits(&r.errors), bits(&es), "{name}");
+                assert_eq!(bits(&r.last), bits(&state), "{name}");
+                let mut buffer = init.clone();
+                let fast = likelihood(&y, &mut buffer, spec, mm, p);
+                assert_eq!(fast.map(f64::to_bits), Some(lik.to_bits()), "{name}");
             }
         }
     }

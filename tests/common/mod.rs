@@ -46,6 +46,18 @@ pub async fn run(s: &CohortSession, sql: &str) -> Vec<RecordBatch> {
     }
 }
 
+/// Registers `../shared/data`'s CDNOW purchases (`data`, from [`shared_data`]) as table `cdnow`.
+pub async fn register_cdnow(s: &CohortSession, data: &Path) {
+    run(
+        s,
+        &format!(
+            "CREATE EXTERNAL TABLE cdnow STORED AS PARQUET LOCATION '{}'",
+            data.join("cdnow_master.parquet").display()
+        ),
+    )
+    .await;
+}
+
 /// A single f64 from a one-row, one-column result.
 pub async fn scalar_f64(s: &CohortSession, sql: &str) -> f64 {
     use datafusion::arrow::array::AsArray;
